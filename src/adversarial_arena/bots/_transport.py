@@ -1,0 +1,179 @@
+"""The one seam where bot clients meet the network.
+
+Every kind that speaks JSON over HTTP (http, openai) goes through `JsonTransport`: one
+pooled httpx client per bot, a time budget that never passes the turn's deadline, a
+reply read as a stream and cut at the size cap, then strict UTF-8 and JSON. Every
+httpx failure is translated here into a BotCallError whose detail is short and never
+carries the bot's token (SPEC §1: the token is never printed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any, TypeVar
+
+import httpx
+import pydantic_core
+from pydantic import SecretStr, TypeAdapter, ValidationError
+
+from adversarial_arena.core.errors import BotCallError, CallFailure, ConfigError
+
+T = TypeVar("T")
+
+_DETAIL_LIMIT = 200
+_HEALTH_TIMEOUT_S = 5.0
+
+
+def read_token(bot: str, token_env: str | None) -> SecretStr | None:
+    """The bot's token from the environment variable the config names (read once)."""
+    if token_env is None:
+        return None
+    value = os.environ.get(token_env)
+    if not value:
+        raise ConfigError(
+            f"bot '{bot}': environment variable {token_env} (token_env) is not set or empty"
+        )
+    return SecretStr(value)
+
+
+def child_url(base: str, name: str) -> str:
+    """`base` + "/" + `name`, whether or not base ends with a slash; keeps the query."""
+    url = httpx.URL(base)
+    return str(url.copy_with(path=url.path.rstrip("/") + "/" + name))
+
+
+class JsonTransport:
+    """POST JSON to one bot and return its parsed, size-capped JSON reply."""
+
+    def __init__(
+        self,
+        bot: str,
+        *,
+        timeout_s: float,
+        max_concurrency: int,
+        max_reply_bytes: int,
+        token: SecretStr | None = None,
+    ) -> None:
+        self.bot = bot
+        self.timeout_s = timeout_s
+        self.max_reply_bytes = max_reply_bytes
+        self._secret = token
+        headers = {"Accept-Encoding": "identity", "Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+        self._client = httpx.AsyncClient(
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(
+                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
+            ),
+            # Redirects would carry the token elsewhere; proxies and .netrc from the
+            # environment would make a loopback call depend on the machine.
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"JsonTransport(bot={self.bot!r})"
+
+    def failure(self, reason: CallFailure, detail: str) -> BotCallError:
+        """A BotCallError with the detail shortened and scrubbed of the token."""
+        if self._secret is not None:
+            detail = detail.replace(self._secret.get_secret_value(), "***")
+        return BotCallError(self.bot, reason, detail[:_DETAIL_LIMIT])
+
+    def budget(self, deadline: float) -> float:
+        """Seconds this call may take: the bot's timeout, never past the deadline."""
+        left = min(self.timeout_s, deadline - time.time())
+        if left <= 0:
+            raise self.failure(CallFailure.TIMEOUT, "the turn's deadline passed before the call")
+        return left
+
+    async def post_json(self, url: str, body: bytes, deadline: float) -> Any:
+        """POST `body`; return the reply parsed as JSON or raise BotCallError."""
+        budget = self.budget(deadline)
+        try:
+            # asyncio.timeout bounds the whole call; httpx's timeout is per read, so a
+            # bot dripping one byte a second would otherwise never time out.
+            async with asyncio.timeout(budget):
+                raw = await self._exchange(url, body, httpx.Timeout(budget))
+        except BotCallError:
+            raise
+        except (TimeoutError, httpx.TimeoutException):
+            raise self.failure(CallFailure.TIMEOUT, f"no reply within {budget:.3g} s") from None
+        except httpx.DecodingError:
+            raise self.failure(CallFailure.ENCODING, "content-encoding did not decode") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._connection_failure(exc) from None
+        return self._parse(raw)
+
+    def _connection_failure(self, exc: Exception) -> BotCallError:
+        message = str(exc).strip()
+        detail = type(exc).__name__ + (f": {message}" if message else "")
+        return self.failure(CallFailure.CONNECTION, detail)
+
+    async def _exchange(self, url: str, body: bytes, timeout: httpx.Timeout) -> bytes:
+        async with self._client.stream("POST", url, content=body, timeout=timeout) as response:
+            if not response.is_success:
+                raise self.failure(
+                    CallFailure.HTTP_STATUS,
+                    f"HTTP {response.status_code} {response.reason_phrase}".rstrip(),
+                )
+            return await self._read_capped(response)
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        cap = self.max_reply_bytes
+        declared = response.headers.get("content-length", "")
+        encoded = response.headers.get("content-encoding", "identity") != "identity"
+        if declared.isdigit() and int(declared) > cap and not encoded:
+            raise self._oversized()  # said so up front: no need to read a byte of it
+        buffer = bytearray()
+        async for chunk in response.aiter_bytes():
+            buffer += chunk
+            if len(buffer) > cap:
+                raise self._oversized()  # leaving the stream closes the connection
+        return bytes(buffer)
+
+    def _oversized(self) -> BotCallError:
+        return self.failure(
+            CallFailure.OVERSIZED, f"reply is over the {self.max_reply_bytes}-byte cap"
+        )
+
+    def _parse(self, raw: bytes) -> Any:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self.failure(
+                CallFailure.ENCODING, f"reply is not UTF-8 (bad byte at offset {exc.start})"
+            ) from None
+        try:
+            # pydantic_core's parser also refuses NaN and lone surrogates ("\ud800"),
+            # which json.loads lets through and a text column cannot store.
+            return pydantic_core.from_json(text, allow_inf_nan=False)
+        except ValueError as exc:
+            raise self.failure(CallFailure.MALFORMED, f"reply is not JSON: {exc}") from None
+
+    def validate(self, adapter: TypeAdapter[T], data: Any) -> T:
+        """Check parsed JSON against the reply schema; SCHEMA failure naming the field."""
+        try:
+            return adapter.validate_python(data)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False, include_input=False)[0]
+            where = ".".join(str(part) for part in first["loc"]) or "reply"
+            raise self.failure(CallFailure.SCHEMA, f"{where}: {first['msg']}") from None
+
+    async def get_ok(self, url: str) -> bool:
+        """GET `url`: True on a 2xx answer; any failure is False, never an exception."""
+        limit = min(self.timeout_s, _HEALTH_TIMEOUT_S)
+        try:
+            async with asyncio.timeout(limit):
+                # Streamed and left unread: the status is the answer, whatever the body.
+                async with self._client.stream("GET", url, timeout=limit) as response:
+                    return response.is_success
+        except (TimeoutError, httpx.HTTPError, httpx.InvalidURL, OSError):
+            return False
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

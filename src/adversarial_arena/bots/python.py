@@ -1,0 +1,99 @@
+"""Client for `python` bots: an in-process callable (tests, notebooks, reference bots).
+
+The callable follows the SDK's conventions (see adversarial_arena.sdk), through the very
+same adapter, so a function behaves alike in-process and served over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+
+from adversarial_arena.core.errors import BotCallError, CallFailure, ConfigError
+from adversarial_arena.core.ports import TurnRequest
+from adversarial_arena.core.types import BotReply
+from adversarial_arena.sdk._adapter import BotFunction, BotFunctionAdapter, ReplyShapeError
+
+_DETAIL_LIMIT = 200
+
+
+class PythonBotClient:
+    """Calls `fn` for each turn; its failures become BotCallErrors like any bot's.
+
+    A sync function runs in a worker thread. When the deadline passes the call fails
+    with TIMEOUT at once, but the thread runs on until the function returns: Python
+    cannot stop a thread.
+    """
+
+    def __init__(self, name: str, fn: BotFunction, *, timeout_s: float | None = None) -> None:
+        self.name = name
+        self.timeout_s = timeout_s
+        self._adapter = BotFunctionAdapter(fn)
+
+    def __repr__(self) -> str:
+        return f"PythonBotClient(name={self.name!r}, fn={self._adapter.name!r})"
+
+    def _budget(self, deadline: float) -> float:
+        left = deadline - time.time()
+        if self.timeout_s is not None:
+            left = min(left, self.timeout_s)
+        if left <= 0:
+            raise self._failure(CallFailure.TIMEOUT, "the turn's deadline passed before the call")
+        return left
+
+    def _failure(self, reason: CallFailure, detail: str) -> BotCallError:
+        return BotCallError(self.name, reason, detail[:_DETAIL_LIMIT])
+
+    async def ask(self, request: TurnRequest) -> BotReply:
+        budget = self._budget(request.deadline)
+        timeout = asyncio.timeout(budget)
+        try:
+            async with timeout:
+                return await self._adapter(request)
+        except BotCallError as exc:
+            # A bot built on another client (an LLM behind it) keeps the inner reason.
+            raise self._failure(exc.reason, exc.detail) from exc
+        except ReplyShapeError as exc:
+            raise self._failure(CallFailure.SCHEMA, str(exc)) from exc
+        except TimeoutError as exc:
+            if timeout.expired():
+                detail = f"no reply within {budget:.3g} s"
+                raise self._failure(CallFailure.TIMEOUT, detail) from None
+            raise self._bot_error(exc) from exc
+        except Exception as exc:
+            raise self._bot_error(exc) from exc
+
+    def _bot_error(self, exc: Exception) -> BotCallError:
+        message = str(exc).strip()
+        detail = type(exc).__name__ + (f": {message}" if message else "")
+        return self._failure(CallFailure.BOT_ERROR, detail)
+
+    async def health(self) -> bool:
+        return True  # in-process: ready as soon as it is loaded
+
+    async def aclose(self) -> None:
+        return None
+
+
+def load_callable(spec: str) -> BotFunction:
+    """Import "package.module:function" (or "module:Class.method") and return it."""
+    module_name, sep, attr_path = spec.partition(":")
+    if not sep or not module_name or not attr_path:
+        raise ConfigError(f"callable '{spec}': expected 'package.module:function'")
+    try:
+        target: object = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ConfigError(
+            f"callable '{spec}': cannot import module '{module_name}': {type(exc).__name__}: {exc}"
+        ) from exc
+    for attr in attr_path.split("."):
+        try:
+            target = getattr(target, attr)
+        except AttributeError:
+            raise ConfigError(
+                f"callable '{spec}': '{module_name}' has no attribute '{attr_path}'"
+            ) from None
+    if not callable(target):
+        raise ConfigError(f"callable '{spec}': {type(target).__name__} is not callable")
+    return target

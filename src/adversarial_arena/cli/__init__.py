@@ -1,0 +1,5 @@
+"""The `arena` command: a thin layer over the library (SPEC §9)."""
+
+from adversarial_arena.cli.app import app, main
+
+__all__ = ["app", "main"]

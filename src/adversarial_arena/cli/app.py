@@ -1,0 +1,332 @@
+"""`arena` commands. Each one parses its arguments, calls the library, renders the result.
+
+User errors (ArenaError) become one red line and an exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from adversarial_arena import __version__
+from adversarial_arena.cli import render
+from adversarial_arena.config import TournamentConfig, load_config
+from adversarial_arena.core.errors import ArenaError
+from adversarial_arena.core.types import BotStatus
+from adversarial_arena.orchestrator import Outcome, TournamentControl, create_tournament
+from adversarial_arena.orchestrator import open_tournament as _open_tournament
+from adversarial_arena.store import Store
+from adversarial_arena.store.store import safe_url
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Adversarial Arena: tournaments between attacker and defender bots.",
+)
+bots_app = typer.Typer(no_args_is_help=True, help="Check the bots a config names.")
+db_app = typer.Typer(no_args_is_help=True, help="Manage the store.")
+app.add_typer(bots_app, name="bots")
+app.add_typer(db_app, name="db")
+
+console = Console()
+errors = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Store URL (default: $ARENA_DB, else sqlite:///arena.db).", show_default=False
+    ),
+]
+
+
+def _store(db: str | None, *, upgrade: bool = True) -> Store:
+    return Store.open(db, upgrade=upgrade)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    if version:
+        console.print(f"arena {__version__}")
+        raise typer.Exit()
+
+
+# --- project set-up ------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to write the project.")] = Path("."),
+) -> None:
+    """Write an example project: a tournament config and two tiny example bots."""
+    from adversarial_arena.cli.project import write_example_project
+
+    written = write_example_project(directory)
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(
+        Text.assemble(
+            "\nnext: start the bots (",
+            ("python example_attacker.py", "bold"),
+            " and ",
+            ("python example_defender.py", "bold"),
+            "), then ",
+            (f"arena run {directory / 'arena.yaml'}", "bold"),
+        )
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create the store or bring its schema to the newest version."""
+    store = _store(db)
+    console.print(f"store {safe_url(store.url)} is at schema revision {store.schema_revision()}")
+
+
+@bots_app.command("check")
+def bots_check(config_path: Annotated[Path, typer.Argument(metavar="CONFIG")]) -> None:
+    """Check that every bot in CONFIG answers its health check."""
+    from adversarial_arena.cli.checks import check_bots
+
+    config = load_config(config_path)
+    rows = asyncio.run(check_bots(config))
+    table = Table(title=f"Bots of {config.name}", title_justify="left")
+    for column in ("bot", "role", "kind", "endpoint", "token", "ready"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row.name,
+            row.role,
+            row.kind,
+            render.safe(row.endpoint),
+            row.token,
+            Text("yes", style="green")
+            if row.ready
+            else Text("no: ", style="red") + render.safe(row.problem),
+        )
+    console.print(table)
+    if not all(r.ready for r in rows):
+        raise typer.Exit(1)
+
+
+# --- running -------------------------------------------------------------------------
+
+
+def _drive(control: TournamentControl) -> Outcome:
+    """Run with a live display; Ctrl-C stops cleanly, a second Ctrl-C stops at once."""
+
+    async def main() -> Outcome:
+        loop = asyncio.get_running_loop()
+
+        def interrupted() -> None:
+            errors.print(
+                "[yellow]stopping: finishing calls already sent (Ctrl-C again to stop now)…[/]"
+            )
+            control.interrupt()
+
+        loop.add_signal_handler(signal.SIGINT, interrupted)
+        loop.add_signal_handler(signal.SIGTERM, interrupted)
+        task = loop.create_task(control.run())
+        with Live(
+            render.live_view(control.progress()),
+            console=console,
+            refresh_per_second=4,
+            transient=not console.is_terminal,
+        ) as live:
+            while not task.done():
+                await asyncio.wait([task], timeout=0.25)
+                live.update(render.live_view(control.progress()))
+        return task.result()
+
+    return asyncio.run(main())
+
+
+def _report(outcome: Outcome, store: Store) -> None:
+    console.print(render.pairs_table(outcome.progress.pairs, title="Summary"))
+    console.print(render.bots_table(outcome.progress))
+    colour = {"finished": "green", "stopped": "yellow"}.get(outcome.status, "red")
+    console.print(
+        Text.assemble(
+            (f"tournament {outcome.name} {outcome.status}", f"bold {colour}"),
+            f" — results in {safe_url(store.url)}",
+        )
+    )
+    if outcome.status != "finished":
+        for p in outcome.unfinished_pairs:
+            console.print(
+                Text(
+                    f"  unfinished: {p.attacker} vs {p.defender} ({p.finished}/{p.quota})",
+                    style="yellow",
+                )
+            )
+        console.print(f"continue with: arena resume {outcome.name}")
+    console.print(f"read the conversations: arena conversations {outcome.name}")
+    if outcome.status != "finished":
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    config_path: Annotated[Path, typer.Argument(metavar="CONFIG")], db: DbOption = None
+) -> None:
+    """Run a tournament: every attacker against every defender."""
+    config = load_config(config_path)
+    store = _store(db)
+    tournament_id = create_tournament(store, config)
+    console.print(
+        f"tournament {config.name} ({tournament_id}), mode {config.mode.value}: "
+        f"{len(config.attackers)} attacker(s) × {len(config.defenders)} defender(s)"
+    )
+    control = asyncio.run(_open_tournament(store, tournament_id))
+    _report(_drive(control), store)
+
+
+@app.command()
+def resume(
+    tournament: Annotated[str, typer.Argument(help="Name or id.")], db: DbOption = None
+) -> None:
+    """Finish a tournament that was stopped or whose orchestrator died."""
+    store = _store(db)
+    control = asyncio.run(_open_tournament(store, tournament))
+    _report(_drive(control), store)
+
+
+@app.command()
+def pause(bot: str, db: DbOption = None) -> None:
+    """Pause a bot: running tournaments send it nothing until `arena unpause`."""
+    _store(db).set_bot_status(bot, BotStatus.PAUSED, reason="operator")
+    console.print(f"bot {bot} paused")
+
+
+@app.command()
+def unpause(bot: str, db: DbOption = None) -> None:
+    """Let a paused (or offline) bot take part again."""
+    _store(db).set_bot_status(bot, BotStatus.ACTIVE, reason="operator")
+    console.print(f"bot {bot} active")
+
+
+# --- reading results -----------------------------------------------------------------
+
+
+@app.command()
+def status(
+    tournament: Annotated[str | None, typer.Argument(help="Name or id.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Tournaments in the store, or one tournament's progress per match-up and bot."""
+    from adversarial_arena.cli.views import tournament_list, tournament_status
+
+    store = _store(db)
+    for renderable in (
+        tournament_status(store, tournament) if tournament else tournament_list(store)
+    ):
+        console.print(renderable)
+
+
+@app.command()
+def conversations(
+    tournament: Annotated[str, typer.Argument(help="Name or id.")],
+    attacker: Annotated[str | None, typer.Option(help="Only this attacker.")] = None,
+    defender: Annotated[str | None, typer.Option(help="Only this defender.")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 50,
+    db: DbOption = None,
+) -> None:
+    """List a tournament's sessions (`arena show SESSION` reads one)."""
+    from adversarial_arena.cli.views import session_list
+
+    console.print(session_list(_store(db), tournament, attacker, defender, limit))
+
+
+@app.command()
+def show(
+    session: Annotated[str, typer.Argument(help="Session id (a unique prefix will do).")],
+    db: DbOption = None,
+) -> None:
+    """Read one conversation in the terminal."""
+    from adversarial_arena.cli.views import session_view
+
+    console.print(session_view(_store(db), session))
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where results go.")] = Path("demo"),
+    conversations: Annotated[int, typer.Option(help="Conversations per pair.")] = 20,
+) -> None:
+    """Run a real tournament offline: example bots over HTTP on loopback, SQLite store."""
+    from adversarial_arena.cli.project import demo_config, serve_example_bots
+
+    directory.mkdir(parents=True, exist_ok=True)
+    db = f"sqlite:///{(directory / 'arena.db').resolve()}"
+    store = _store(db)
+    with serve_example_bots() as urls:
+        config: TournamentConfig = demo_config(urls, conversations, store)
+        (directory / "demo.yaml").write_text(config_yaml(config), encoding="utf-8")
+        tournament_id = create_tournament(store, config)
+        console.print(f"demo tournament {config.name}: bots serving on {', '.join(urls.values())}")
+        control = asyncio.run(_open_tournament(store, tournament_id))
+        outcome = _drive(control)
+    _report(outcome, store)
+    console.print(
+        Text.assemble(
+            "\nresults: ",
+            (str(directory / "arena.db"), "bold"),
+            "   config: ",
+            (str(directory / "demo.yaml"), "bold"),
+        )
+    )
+    console.print(f"try: arena status {config.name} --db {db}")
+    console.print(f"     arena conversations {config.name} --db {db}")
+
+
+def config_yaml(config: TournamentConfig) -> str:
+    import yaml
+
+    data: dict[str, Any] = config.model_dump(mode="json", exclude_defaults=True)
+    data.setdefault("name", config.name)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+# --- entry point ---------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, standalone_mode=False)
+    except ArenaError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            errors.print(Text("error: ", style="bold red") + render.safe(line))
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        errors.print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # a bug in the arena, not the user's doing
+        if os.environ.get("ARENA_DEBUG"):
+            raise
+        errors.print(
+            Text(f"internal error: {type(exc).__name__}: ", style="bold red")
+            + render.safe(str(exc))
+        )
+        errors.print("this is a bug in the arena; ARENA_DEBUG=1 shows the traceback")
+        sys.exit(70)

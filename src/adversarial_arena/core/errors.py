@@ -1,0 +1,56 @@
+"""One error hierarchy, with messages a user can act on.
+
+    ArenaError                 anything the arena reports to a user
+     ├── ConfigError           a config file is broken (names file, line, field)
+     ├── NotFoundError         a tournament, bot or session that does not exist
+     ├── StoreError            the store cannot be opened, migrated or written
+     └── BotCallError          one call to a bot failed; `reason` says how
+
+Third-party exceptions (httpx, SQLAlchemy, pydantic, yaml) are translated into these at
+the seam where they occur, so the CLI can print one line and never a traceback.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ArenaError(Exception):
+    """Base of every error the arena reports to a user."""
+
+    exit_code = 1
+
+
+class ConfigError(ArenaError):
+    exit_code = 2
+
+
+class NotFoundError(ArenaError):
+    exit_code = 3
+
+
+class StoreError(ArenaError):
+    exit_code = 4
+
+
+class CallFailure(StrEnum):
+    """Why a call to a bot failed (SPEC §1, §2.4); recorded with the failed turn."""
+
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    HTTP_STATUS = "http_status"
+    MALFORMED = "malformed"
+    OVERSIZED = "oversized"
+    ENCODING = "encoding"
+    SCHEMA = "schema"
+    BOT_ERROR = "bot_error"
+
+
+class BotCallError(ArenaError):
+    """A call to a bot failed. `detail` never contains the bot's token."""
+
+    def __init__(self, bot: str, reason: CallFailure, detail: str) -> None:
+        self.bot = bot
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"bot '{bot}': {reason.value}: {detail}")

@@ -1,0 +1,21 @@
+"""Tournament orchestrator: pure session state machine, lanes, group-commit writer, runner."""
+
+from adversarial_arena.orchestrator.progress import BotProgress, PairProgress, Progress
+from adversarial_arena.orchestrator.tournament import (
+    Outcome,
+    TournamentControl,
+    create_tournament,
+    open_tournament,
+    run_tournament,
+)
+
+__all__ = [
+    "BotProgress",
+    "Outcome",
+    "PairProgress",
+    "Progress",
+    "TournamentControl",
+    "create_tournament",
+    "open_tournament",
+    "run_tournament",
+]

@@ -1,0 +1,145 @@
+"""One lane per bot: its own concurrency cap, pace, pause switch and health (SPEC §2.5-7).
+
+Every call to a bot goes through its lane, so one slow or failing bot only ever holds up
+the sessions that need that bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from adversarial_arena.core.errors import BotCallError
+from adversarial_arena.core.ports import BotClient, TurnRequest
+from adversarial_arena.core.types import BotReply, BotStatus, Role
+
+
+class BotUnavailable(Exception):
+    """The bot stayed offline past the give-up time; its sessions are left resumable."""
+
+
+@dataclass(frozen=True, slots=True)
+class LaneLimits:
+    max_concurrency: int
+    requests_per_minute: float | None
+    timeout_s: float
+    offline_after_failures: int
+    offline_give_up_s: float
+
+
+class BotLane:
+    def __init__(
+        self, bot_id: int, name: str, role: Role, client: BotClient, limits: LaneLimits
+    ) -> None:
+        self.bot_id = bot_id
+        self.name = name
+        self.role = role
+        self.client = client
+        self.limits = limits
+        self._slots = asyncio.Semaphore(limits.max_concurrency)
+        self._open = asyncio.Event()
+        self._open.set()
+        self._interval = 60.0 / limits.requests_per_minute if limits.requests_per_minute else 0.0
+        self._next_start = 0.0
+        self.status = BotStatus.ACTIVE
+        self.abandoned = False
+        self.consecutive_failures = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.calls = 0
+        self.failures = 0
+        self.latencies_ms: deque[float] = deque(maxlen=2_000)
+        self.offline_since: float | None = None
+
+    @property
+    def timeout_s(self) -> float:
+        return self.limits.timeout_s
+
+    @property
+    def available(self) -> bool:
+        return self._open.is_set() and not self.abandoned
+
+    async def wait_available(self) -> None:
+        await self._open.wait()
+        if self.abandoned:
+            raise BotUnavailable(self.name)
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Wait until the lane is open, a slot is free and the pace allows a call."""
+        await self.wait_available()
+        async with self._slots:
+            await self._pace()
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                yield
+            finally:
+                self.in_flight -= 1
+
+    async def call(self, request: TurnRequest) -> BotReply:
+        """One attempt, inside a slot; counts failures towards going offline."""
+        self.calls += 1
+        started = time.perf_counter()
+        try:
+            reply = await self.client.ask(request)
+        except BotCallError:
+            self.failures += 1
+            self.consecutive_failures += 1
+            raise
+        self.consecutive_failures = 0
+        self.latencies_ms.append((time.perf_counter() - started) * 1000.0)
+        return reply
+
+    async def _pace(self) -> None:
+        if not self._interval:
+            return
+        now = time.monotonic()
+        start = max(now, self._next_start)
+        self._next_start = start + self._interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    @property
+    def should_go_offline(self) -> bool:
+        return (
+            self.status is BotStatus.ACTIVE
+            and self.consecutive_failures >= self.limits.offline_after_failures
+        )
+
+    def pause(self) -> None:
+        self.status = BotStatus.PAUSED
+        self._open.clear()
+
+    def go_offline(self) -> None:
+        self.status = BotStatus.OFFLINE
+        self.offline_since = time.monotonic()
+        self._open.clear()
+
+    def activate(self) -> None:
+        self.status = BotStatus.ACTIVE
+        self.consecutive_failures = 0
+        self.offline_since = None
+        self._open.set()
+
+    def abandon(self) -> None:
+        """Give up on the bot for this run: wake its waiters so they can stop."""
+        self.abandoned = True
+        self._open.set()
+
+    async def recheck(self, max_backoff_s: float = 30.0) -> bool:
+        """Probe health with exponential back-off until it answers or the give-up time."""
+        delay = 0.2
+        while self.status is BotStatus.OFFLINE:
+            if await self.client.health():
+                return True
+            since = self.offline_since or time.monotonic()
+            if time.monotonic() - since >= self.limits.offline_give_up_s:
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_backoff_s)
+        return self.status is BotStatus.ACTIVE

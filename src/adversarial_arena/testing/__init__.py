@@ -1,0 +1,21 @@
+"""Helpers for tests, ours and users': real loopback servers and turn builders."""
+
+from adversarial_arena.testing.server import (
+    RawHandler,
+    http_response,
+    read_http_request,
+    run_raw_tcp_server,
+    serve_in_thread,
+)
+from adversarial_arena.testing.turns import make_turn
+from adversarial_arena.testing.waiting import wait_until
+
+__all__ = [
+    "RawHandler",
+    "http_response",
+    "make_turn",
+    "read_http_request",
+    "run_raw_tcp_server",
+    "serve_in_thread",
+    "wait_until",
+]
