@@ -84,7 +84,10 @@ async def test_health_reports_name_and_role(
     response = await http.get(url + "/health")
     assert response.status_code == 200
     assert response.json() == {
-        "status": "ok", "protocol": "arena/1", "name": "echo", "role": "defender"
+        "status": "ok",
+        "protocol": "arena/1",
+        "name": "echo",
+        "role": "defender",
     }
 
 
@@ -171,7 +174,9 @@ async def test_sync_function_does_not_block_other_requests() -> None:
     with serve_in_thread(make_app(bot)) as url:
         async with httpx.AsyncClient(timeout=5) as http:
             blocked = asyncio.create_task(
-                http.post(url + "/", json=arena_body(messages=[{"role": "user", "content": "wait"}]))
+                http.post(
+                    url + "/", json=arena_body(messages=[{"role": "user", "content": "wait"}])
+                )
             )
             quick = await http.post(url + "/", json=arena_body())
             assert quick.status_code == 200 and not blocked.done()
@@ -243,7 +248,7 @@ async def test_cache_shares_an_in_flight_answer_between_callers() -> None:
     second = asyncio.create_task(cache.get_or_compute("k", compute))
     await wait_until(lambda: runs == 1)
     gate.set()
-    assert await asyncio.gather(first, second) == [b"answer", b"answer"]
+    assert list(await asyncio.gather(first, second)) == [b"answer", b"answer"]
     assert runs == 1
 
 

@@ -64,7 +64,9 @@ class Misbehaving:
             "/huge": lambda _: Response(b"x" * TEN_MB, media_type="application/json"),
             "/sick/health": lambda _: PlainTextResponse("no", status_code=503),
         }
-        return Starlette(routes=[Route(path, fn, methods=["GET", "POST"]) for path, fn in routes.items()])
+        return Starlette(
+            routes=[Route(path, fn, methods=["GET", "POST"]) for path, fn in routes.items()]
+        )
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +78,7 @@ def misbehaving() -> Iterator[tuple[str, Misbehaving]]:
 
 @contextlib.asynccontextmanager
 async def client_for(url: str, **fields: object) -> AsyncIterator[HttpBotClient]:
-    client = HttpBotClient(BotConfig(name="team-red", url=url, **fields))  # type: ignore[arg-type]
+    client = HttpBotClient(BotConfig(name="team-red", url=url, **fields))
     try:
         yield client
     finally:
@@ -133,7 +135,9 @@ async def test_slow_bot_is_timeout_failure(misbehaving: tuple[str, Misbehaving])
     assert time.monotonic() - started < 2
 
 
-async def test_turn_deadline_cuts_a_longer_bot_timeout(misbehaving: tuple[str, Misbehaving]) -> None:
+async def test_turn_deadline_cuts_a_longer_bot_timeout(
+    misbehaving: tuple[str, Misbehaving],
+) -> None:
     url, _ = misbehaving
     async with client_for(url + "/slow", timeout_s=45) as client:
         started = time.monotonic()
@@ -298,13 +302,17 @@ async def test_token_is_sent_but_never_logged_printed_or_raised(
         errors.append(await failure_of(client))
     assert f"Bearer {TOKEN}" in bot.authorizations
     assert [e.reason for e in errors] == [
-        CallFailure.HTTP_STATUS, CallFailure.MALFORMED, CallFailure.SCHEMA,
-        CallFailure.TIMEOUT, CallFailure.CONNECTION,
+        CallFailure.HTTP_STATUS,
+        CallFailure.MALFORMED,
+        CallFailure.SCHEMA,
+        CallFailure.TIMEOUT,
+        CallFailure.CONNECTION,
     ]
     assert caplog.records, "httpx should have logged the calls"
     exposed = [r.getMessage() for r in caplog.records] + reprs
-    for exc in errors:
-        exposed += [str(exc), repr(exc), exc.detail, "".join(traceback.format_exception(exc))]
+    for error in errors:
+        exposed += [str(error), repr(error), error.detail]
+        exposed.append("".join(traceback.format_exception(error)))
     leaks = [text for text in exposed if TOKEN in text]
     assert leaks == []
 

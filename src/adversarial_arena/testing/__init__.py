@@ -19,3 +19,7 @@ __all__ = [
     "serve_in_thread",
     "wait_until",
 ]
+
+from adversarial_arena.testing.scripted import Received, ScriptedBot, deterministic_reply
+
+__all__ += ["Received", "ScriptedBot", "deterministic_reply"]

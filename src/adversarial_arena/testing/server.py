@@ -24,7 +24,9 @@ def _wait_until(ready: Callable[[], bool], alive: Callable[[], bool], timeout_s:
     deadline = time.monotonic() + timeout_s
     while not ready():
         if not alive():
-            raise RuntimeError("test server thread died during start-up")
+            raise RuntimeError(
+                "test server thread died during start-up (the server's log says why)"
+            )
         if time.monotonic() > deadline:
             raise TimeoutError(f"test server not listening after {timeout_s} s")
         time.sleep(0.002)
@@ -60,9 +62,16 @@ def serve_in_thread(
         timeout_keep_alive=5,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"asgi:{port}", daemon=True
-    )
+    crashed: list[BaseException] = []
+
+    def run() -> None:
+        # uvicorn calls sys.exit when the app fails to start: keep it in this thread.
+        try:
+            server.run(sockets=[sock])
+        except BaseException as exc:
+            crashed.append(exc)
+
+    thread = threading.Thread(target=run, name=f"asgi:{port}", daemon=True)
     thread.start()
     try:
         _wait_until(lambda: bool(server.started), thread.is_alive, start_timeout_s)

@@ -1,0 +1,53 @@
+"""make_client picks the client for a bot's kind; built-ins come from a registry."""
+
+from __future__ import annotations
+
+import pytest
+
+from adversarial_arena.bots import (
+    BUILTIN_BOTS,
+    HttpBotClient,
+    OpenAIChatClient,
+    PythonBotClient,
+    make_client,
+)
+from adversarial_arena.config import BotConfig
+from adversarial_arena.core.errors import ConfigError
+from adversarial_arena.core.ports import BotClient
+
+
+def shout(messages: list[dict[str, str]]) -> str:
+    return messages[-1]["content"].upper()
+
+
+async def test_each_kind_gets_its_client() -> None:
+    configs = [
+        (BotConfig(name="h", url="http://127.0.0.1:1/"), HttpBotClient),
+        (
+            BotConfig(name="o", kind="openai", url="http://127.0.0.1:1/v1", model="m"),
+            OpenAIChatClient,
+        ),
+        (BotConfig(name="p", kind="python", callable=f"{__name__}:shout"), PythonBotClient),
+    ]
+    for config, expected in configs:
+        client = make_client(config)
+        assert isinstance(client, expected)
+        assert client.name == config.name
+        await client.aclose()
+
+
+def test_builtin_kind_before_reference_bots_is_config_error() -> None:
+    with pytest.raises(ConfigError, match="built-in bots arrive with the reference bots"):
+        make_client(BotConfig(name="b", kind="builtin", builtin="refuser"))
+
+
+def test_builtin_kind_uses_the_registered_factory(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuser(config: BotConfig) -> BotClient:
+        return PythonBotClient(config.name, lambda messages: "no")
+
+    monkeypatch.setitem(BUILTIN_BOTS, "refuser", refuser)
+    assert isinstance(
+        make_client(BotConfig(name="b", kind="builtin", builtin="refuser")), PythonBotClient
+    )
+    with pytest.raises(ConfigError, match=r"no built-in bot named 'other' \(known: refuser\)"):
+        make_client(BotConfig(name="c", kind="builtin", builtin="other"))
