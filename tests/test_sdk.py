@@ -278,3 +278,11 @@ def test_reply_may_be_a_str_a_bot_reply_or_a_dict() -> None:
 def test_anything_else_returned_is_a_reply_shape_error(bad: object) -> None:
     with pytest.raises(ReplyShapeError):
         normalise_reply(bad)
+
+
+async def test_metadata_that_is_not_json_is_500_not_a_crash() -> None:
+    with serve_in_thread(make_app(lambda m: {"content": "x", "metadata": {"o": object()}})) as url:
+        async with httpx.AsyncClient(timeout=5) as http:
+            response = await http.post(url + "/", json=arena_body())
+    assert response.status_code == 500
+    assert response.json()["error"].startswith("bot function raised")

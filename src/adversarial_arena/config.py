@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from adversarial_arena.core.errors import ConfigError
 from adversarial_arena.core.types import Mode, Role
@@ -132,7 +133,7 @@ def _field_path(loc: Path_) -> str:
     return out or "(top level)"
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return "unknown field"

@@ -305,7 +305,8 @@ def config_yaml(config: TournamentConfig) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode, click returns the code of a typer.Exit instead.
+        code = app(args=argv, standalone_mode=False)
     except ArenaError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             errors.print(Text("error: ", style="bold red") + render.safe(line))
@@ -330,3 +331,4 @@ def main(argv: list[str] | None = None) -> None:
         )
         errors.print("this is a bug in the arena; ARENA_DEBUG=1 shows the traceback")
         sys.exit(70)
+    sys.exit(code if isinstance(code, int) else 0)

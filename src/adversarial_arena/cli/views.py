@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -108,4 +108,4 @@ def session_view(store: Store, session_id: str) -> RenderableType:
     head = Text(
         f"session {session.id} · tournament {tournament.name} · batch {session.batch}", style="bold"
     )
-    return render.Group(head, render.conversation(session, names, messages))
+    return Group(head, render.conversation(session, names, messages))

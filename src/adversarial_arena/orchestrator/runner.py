@@ -8,6 +8,7 @@ runner can die at any point and `resume` continues from the store.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -147,6 +148,9 @@ class TournamentRunner:
             await last
         return sessions
 
+    def _forget(self, session_id: str, _task: asyncio.Task[None]) -> None:
+        self._sessions.pop(session_id, None)
+
     async def _run_batch(self, sessions: list[SessionRun]) -> None:
         """SPEC §2.2: a pair's next batch starts when its previous batch has finished."""
         loop = asyncio.get_running_loop()
@@ -154,7 +158,7 @@ class TournamentRunner:
         for s in sessions:
             task = loop.create_task(self._run_session(s))
             self._sessions[s.id] = (s, task)
-            task.add_done_callback(lambda _t, sid=s.id: self._sessions.pop(sid, None))
+            task.add_done_callback(functools.partial(self._forget, s.id))
             tasks.append(task)
         results = await asyncio.gather(*tasks, return_exceptions=True)
         for result in results:

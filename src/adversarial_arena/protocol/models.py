@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from adversarial_arena.core.ports import TurnRequest
 from adversarial_arena.core.types import Role
 
-PROTOCOL = "arena/1"
+PROTOCOL: Literal["arena/1"] = "arena/1"
 
 
 class WireMessage(BaseModel):
@@ -56,7 +56,10 @@ class ArenaRequest(BaseModel):
             max_turns=turn.max_turns,
             role=turn.role,
             deadline=datetime.fromtimestamp(turn.deadline, UTC),
-            messages=[WireMessage.model_construct(**m) for m in turn.messages],
+            messages=[
+                WireMessage.model_construct(role=m["role"], content=m["content"])  # type: ignore[arg-type]
+                for m in turn.messages
+            ],
         )
 
     def to_turn(self) -> TurnRequest:

@@ -64,12 +64,12 @@ class _ArenaEndpoint:
 
     async def _answer(self, arena_request: ArenaRequest) -> bytes:
         try:
-            reply = await self._adapter(arena_request.to_turn())
+            # Serialising is inside: metadata that is not JSON is the function's fault too.
+            return _reply_json(await self._adapter(arena_request.to_turn()))
         except Exception as exc:
             # The traceback stays in the bot's own log; the arena gets one short line.
             logger.exception("bot function %s failed", self._adapter.name)
             raise _BotFailed(f"bot function raised {type(exc).__name__}") from exc
-        return _reply_json(reply)
 
 
 def make_app(
