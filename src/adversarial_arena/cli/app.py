@@ -6,6 +6,7 @@ User errors (ArenaError) become one red line and an exit code, never a traceback
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -304,6 +305,9 @@ def config_yaml(config: TournamentConfig) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    level = os.environ.get("ARENA_LOG_LEVEL")
+    if level:  # e.g. ARENA_LOG_LEVEL=DEBUG: logs (httpx's too) go to stderr
+        logging.basicConfig(level=level.upper(), stream=sys.stderr)
     try:
         # Without standalone mode, click returns the code of a typer.Exit instead.
         code = app(args=argv, standalone_mode=False)
