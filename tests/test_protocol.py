@@ -8,24 +8,42 @@ import pytest
 from pydantic import ValidationError
 
 from adversarial_arena.protocol import ArenaRequest, ArenaResponse
-from adversarial_arena.protocol.schema import OPENAPI_FILE, SCHEMA_FILE, json_schema, openapi, render
+from adversarial_arena.protocol.schema import (
+    OPENAPI_FILE,
+    SCHEMA_FILE,
+    json_schema,
+    openapi,
+    render,
+)
 from adversarial_arena.testing import make_turn
 
 
 def test_committed_json_schema_matches_the_models() -> None:
     assert SCHEMA_FILE.read_text(encoding="utf-8") == render(json_schema()), (
-        "run: python -m adversarial_arena.protocol.schema --write")
+        "run: python -m adversarial_arena.protocol.schema --write"
+    )
 
 
 def test_committed_openapi_matches_the_models() -> None:
     assert OPENAPI_FILE.read_text(encoding="utf-8") == render(openapi()), (
-        "run: python -m adversarial_arena.protocol.schema --write")
+        "run: python -m adversarial_arena.protocol.schema --write"
+    )
 
 
 def test_request_names_every_field_the_spec_lists() -> None:
     fields = set(json.loads(SCHEMA_FILE.read_text())["$defs"]["ArenaRequest"]["properties"])
-    assert fields == {"protocol", "request_id", "tournament_id", "session_id", "batch", "turn",
-                      "max_turns", "role", "deadline", "messages"}
+    assert fields == {
+        "protocol",
+        "request_id",
+        "tournament_id",
+        "session_id",
+        "batch",
+        "turn",
+        "max_turns",
+        "role",
+        "deadline",
+        "messages",
+    }
 
 
 def test_a_turn_survives_the_wire_round_trip() -> None:

@@ -40,17 +40,27 @@ def test_the_token_reaches_the_bot_and_nowhere_else(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'a.db'}"
     env = {"BLUE_TOKEN": TOKEN, "ARENA_LOG_LEVEL": "DEBUG"}
     with served({"red": ScriptedBot(), "blue": guarded}) as urls:  # type: ignore[dict-item]
-        path = write_config(tmp_path, urls, conversations_per_pair=2, max_turn_pairs=3,
-                            bot_fields={"blue": {"token_env": "BLUE_TOKEN"}})
-        outputs = [arena("run", str(path), "--db", db, env=env),
-                   arena("bots", "check", str(path), env=env)]
-    outputs += [arena("status", "cli-t", "--db", db, env=env),
-                arena("conversations", "cli-t", "--db", db, env=env)]
+        path = write_config(
+            tmp_path,
+            urls,
+            conversations_per_pair=2,
+            max_turn_pairs=3,
+            bot_fields={"blue": {"token_env": "BLUE_TOKEN"}},
+        )
+        outputs = [
+            arena("run", str(path), "--db", db, env=env),
+            arena("bots", "check", str(path), env=env),
+        ]
+    outputs += [
+        arena("status", "cli-t", "--db", db, env=env),
+        arena("conversations", "cli-t", "--db", db, env=env),
+    ]
     store = Store.open(db)
     with store.engine.connect() as conn:
         sessions = [row.id for row in conn.execute(select(t.sessions.c.id))]
-        dump = " ".join(str(row) for table in t.metadata.sorted_tables
-                        for row in conn.execute(select(table)))
+        dump = " ".join(
+            str(row) for table in t.metadata.sorted_tables for row in conn.execute(select(table))
+        )
     outputs += [arena("show", s, "--db", db, env=env) for s in sessions]
     assert guarded.headers and set(guarded.headers) == {f"Bearer {TOKEN}"}
     assert "http_status" in dump  # the failures were recorded ...

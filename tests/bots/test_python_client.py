@@ -147,3 +147,11 @@ def test_load_callable_imports_module_function() -> None:
 def test_load_callable_failure_is_config_error_saying_why(spec: str, complaint: str) -> None:
     with pytest.raises(ConfigError, match=complaint):
         load_callable(spec)
+
+
+async def test_metadata_that_is_not_json_is_a_schema_failure() -> None:
+    client = PythonBotClient("py", lambda _m: {"content": "x", "metadata": {"s": {1, 2}}})
+    with pytest.raises(BotCallError) as caught:
+        await client.ask(make_turn())
+    assert caught.value.reason is CallFailure.SCHEMA
+    assert "not JSON" in caught.value.detail

@@ -58,7 +58,9 @@ class GroupCommitWriter:
             self._batch, self._waiters = WriteBatch(), []
             try:
                 await asyncio.to_thread(self._store.write, batch)
-            except StoreError as exc:
+            except Exception as exc:  # any failure must reach every waiter
+                if not isinstance(exc, StoreError):
+                    exc = StoreError(f"cannot write to the store: {type(exc).__name__}: {exc}")
                 # Nothing of this batch was written (one transaction); every waiter hears
                 # why, and later writes are refused, so the tournament stops resumable.
                 self.failure = exc

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -62,6 +63,18 @@ def _describe(fn: BotFunction) -> str:
 
 def normalise_reply(result: object) -> BotReply:
     """Turn what a bot function returned into a BotReply, or raise ReplyShapeError."""
+    reply = _as_reply(result)
+    if reply.metadata:
+        # Metadata is stored as JSON; a set or an object in it must fail this turn, not
+        # the store's writer later.
+        try:
+            json.dumps(reply.metadata)
+        except (TypeError, ValueError) as exc:
+            raise ReplyShapeError(f"returned metadata that is not JSON: {exc}") from None
+    return reply
+
+
+def _as_reply(result: object) -> BotReply:
     if isinstance(result, BotReply):
         if not isinstance(result.content, str) or not isinstance(result.metadata, dict):
             raise ReplyShapeError("returned a BotReply whose content is not a str")
