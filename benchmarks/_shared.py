@@ -7,7 +7,7 @@ import os
 import statistics
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,12 +44,12 @@ class Shape:
 
 
 def tournament_config(
-    name: str, shape: Shape, bot_fields: dict[str, Any], *, max_concurrency: int
+    name: str, shape: Shape, bot_fields: Callable[[str], dict[str, Any]]
 ) -> TournamentConfig:
-    """Attackers a0..a4 and defenders d0..d4 (by default), all with `bot_fields`."""
+    """Attackers a0..a4 and defenders d0..d4 (by default); `bot_fields(name)` adds the rest."""
 
     def bot(bot_name: str) -> dict[str, Any]:
-        return {"name": bot_name, "max_concurrency": max_concurrency, **bot_fields}
+        return {"name": bot_name, **bot_fields(bot_name)}
 
     return TournamentConfig.model_validate(
         {

@@ -220,3 +220,44 @@ async def test_interrupted_tournament_resumes_without_losing_or_repeating(store:
     messages = rows(store, t.messages)
     assert len(messages) == 100
     assert len({(m.session_id, m.turn) for m in messages}) == 100
+
+
+async def test_requests_per_minute_spaces_the_calls_to_a_bot(store: Store) -> None:
+    blue = ScriptedBot()
+    bots = {"red": ScriptedBot(), "blue": blue}
+    with served(bots) as urls:
+        config = tournament(
+            urls,
+            ["red"],
+            ["blue"],
+            conversations_per_pair=3,
+            batch_size=3,
+            max_turn_pairs=2,
+            bot_fields={"blue": {"requests_per_minute": 600}},
+        )
+        await run(store, config)
+    arrivals = sorted(r.at for r in blue.received)
+    assert len(arrivals) == 6
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    assert min(gaps) >= 0.09  # 600 a minute: one every 100 ms, never a burst
+
+
+async def test_a_bot_that_never_comes_back_leaves_only_its_pairs_unfinished(store: Store) -> None:
+    dead = ScriptedBot()
+    bots = {"red": ScriptedBot(), "dead": dead, "alive": ScriptedBot()}
+    with served(bots) as urls:
+        config = tournament(
+            urls,
+            ["red"],
+            ["dead", "alive"],
+            conversations_per_pair=4,
+            max_turn_pairs=2,
+            offline_give_up_s=0.5,
+        )
+        dead.down = True
+        outcome = await run(store, config)
+    assert outcome.status == "incomplete"
+    assert [(p.defender, p.finished) for p in outcome.unfinished_pairs] == [("dead", 0)]
+    alive = next(p for p in outcome.progress.pairs if p.defender == "alive")
+    assert alive.completed == 4
+    assert [e.kind for e in store.events(kind="bot_abandoned")] == ["bot_abandoned"]

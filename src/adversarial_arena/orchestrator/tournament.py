@@ -253,7 +253,7 @@ class TournamentControl:
                 reason="answered its health check",
             )
         elif lane.status is BotStatus.OFFLINE:
-            lane.abandon()
+            # Logged before the lane lets go: once it does, the run may end at once.
             await asyncio.to_thread(
                 self.store.log_event,
                 "bot_abandoned",
@@ -261,6 +261,7 @@ class TournamentControl:
                 tournament_id=self.tournament_id,
                 bot_id=lane.bot_id,
             )
+            lane.abandon()
 
     async def _monitor(self) -> None:
         """Apply operator pause / unpause written to the store by `arena pause`."""
