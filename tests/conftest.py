@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from adversarial_arena.store import Store
-from adversarial_arena.store.dialect import normalise_url
+from adversarial_arena.testing import private_postgres_schema
 
 POSTGRES_ENV = "ARENA_TEST_POSTGRES_URL"
 
@@ -33,18 +31,8 @@ def db_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'arena.db'}"
         return
-    base = _postgres_url()
-    schema = f"arena_test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(normalise_url(base))
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
+    with private_postgres_schema(_postgres_url()) as url:
+        yield url
 
 
 @pytest.fixture

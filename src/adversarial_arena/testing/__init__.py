@@ -23,3 +23,7 @@ __all__ = [
 from adversarial_arena.testing.scripted import Received, ScriptedBot, deterministic_reply
 
 __all__ += ["Received", "ScriptedBot", "deterministic_reply"]
+
+from adversarial_arena.testing.databases import private_postgres_schema
+
+__all__ += ["private_postgres_schema"]
