@@ -1,5 +1,8 @@
-"""Helpers for tests, ours and users': real loopback servers and turn builders."""
+"""Helpers for tests, ours and users': real loopback servers, a scripted bot, turn
+builders and throw-away PostgreSQL stores."""
 
+from adversarial_arena.testing.databases import private_postgres_schema
+from adversarial_arena.testing.scripted import Received, ScriptedBot, deterministic_reply
 from adversarial_arena.testing.server import (
     RawHandler,
     http_response,
@@ -12,18 +15,14 @@ from adversarial_arena.testing.waiting import wait_until
 
 __all__ = [
     "RawHandler",
+    "Received",
+    "ScriptedBot",
+    "deterministic_reply",
     "http_response",
     "make_turn",
+    "private_postgres_schema",
     "read_http_request",
     "run_raw_tcp_server",
     "serve_in_thread",
     "wait_until",
 ]
-
-from adversarial_arena.testing.scripted import Received, ScriptedBot, deterministic_reply
-
-__all__ += ["Received", "ScriptedBot", "deterministic_reply"]
-
-from adversarial_arena.testing.databases import private_postgres_schema
-
-__all__ += ["private_postgres_schema"]
