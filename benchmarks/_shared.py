@@ -6,7 +6,6 @@ import contextlib
 import os
 import statistics
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,22 +99,6 @@ def postgres_base_url() -> str | None:
     finally:
         engine.dispose()
     return url
-
-
-@contextlib.contextmanager
-def postgres_url(base: str) -> Iterator[str]:
-    """A private, empty schema on `base` (as the tests do), dropped afterwards."""
-    schema = f"arena_bench_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(normalise_url(base))
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
 
 
 def median(values: list[float]) -> float:

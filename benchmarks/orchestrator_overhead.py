@@ -22,7 +22,6 @@ from _shared import (
     check_complete,
     median,
     postgres_base_url,
-    postgres_url,
     sqlite_url,
     tournament_config,
 )
@@ -31,6 +30,7 @@ from adversarial_arena.core.ports import TurnRequest
 from adversarial_arena.core.types import BotReply
 from adversarial_arena.orchestrator import run_tournament
 from adversarial_arena.store import Store
+from adversarial_arena.testing import private_postgres_schema
 
 FULL = Shape()
 QUICK = Shape(per_pair=40)
@@ -126,7 +126,7 @@ def stores() -> Iterator[tuple[str, Callable[[], AbstractContextManager[str]]]]:
     yield "sqlite", sqlite_url
     base = postgres_base_url()
     if base is not None:
-        yield "postgresql", lambda: postgres_url(base)
+        yield "postgresql", lambda: private_postgres_schema(base)
 
 
 def run(quick: bool = False) -> list[StoreResult]:

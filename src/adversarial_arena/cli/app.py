@@ -263,6 +263,19 @@ def show(
 
 
 @app.command()
+def agreement(
+    path: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV or JSONL of item, annotator, label.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Agreement between annotators: % unanimous, Fleiss' kappa, Krippendorff's alpha."""
+    from adversarial_arena.cli.agreement import agreement_command
+
+    agreement_command(path, as_json, console)
+
+
+@app.command()
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where results go.")] = Path("demo"),
     conversations: Annotated[int, typer.Option(help="Conversations per pair.")] = 20,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from adversarial_arena.core.errors import BotCallError
 from adversarial_arena.core.ports import BotClient, TurnRequest
 from adversarial_arena.core.types import BotReply, BotStatus, Role
+from adversarial_arena.orchestrator.slots import PrioritySlots
 
 
 class BotUnavailable(Exception):
@@ -40,7 +41,7 @@ class BotLane:
         self.role = role
         self.client = client
         self.limits = limits
-        self._slots = asyncio.Semaphore(limits.max_concurrency)
+        self._slots = PrioritySlots(limits.max_concurrency)
         self._open = asyncio.Event()
         self._open.set()
         self._interval = 60.0 / limits.requests_per_minute if limits.requests_per_minute else 0.0
@@ -69,10 +70,14 @@ class BotLane:
             raise BotUnavailable(self.name)
 
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Wait until the lane is open, a slot is free and the pace allows a call."""
+    async def slot(self, priority: float = 0.0) -> AsyncIterator[None]:
+        """Wait until the lane is open, a slot is free and the pace allows a call.
+
+        Among waiting calls, the lowest `priority` is served first.
+        """
         await self.wait_available()
-        async with self._slots:
+        await self._slots.acquire(priority)
+        try:
             await self._pace()
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -80,6 +85,8 @@ class BotLane:
                 yield
             finally:
                 self.in_flight -= 1
+        finally:
+            self._slots.release()
 
     async def call(self, request: TurnRequest) -> BotReply:
         """One attempt, inside a slot; counts failures towards going offline."""

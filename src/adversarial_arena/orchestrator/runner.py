@@ -196,7 +196,8 @@ class TournamentRunner:
         request_id = request_id_for(s.id, turn)
         errors: list[str] = []
         for _attempt in range(1 + self.settings.retries):  # SPEC §2.4: retry once
-            async with lane.slot():
+            # The pair with the most sessions left goes first (see slots.py).
+            async with lane.slot(priority=s.pair.finished - s.pair.quota):
                 request = TurnRequest(
                     request_id,
                     self.settings.tournament_id,

@@ -1,0 +1,2 @@
+"""Evaluation of conversations: code extraction, analyzers, judges, annotation,
+agreement (SPEC §3)."""
