@@ -13,8 +13,10 @@ async def test_free_slot_goes_to_the_most_urgent_waiter() -> None:
         order.append(name)
         slots.release()
 
-    tasks = [asyncio.create_task(wait(n, p)) for n, p in (("late", 5), ("urgent", -3),
-                                                           ("mid", 0), ("mid2", 0))]
+    tasks = [
+        asyncio.create_task(wait(n, p))
+        for n, p in (("late", 5), ("urgent", -3), ("mid", 0), ("mid2", 0))
+    ]
     await asyncio.sleep(0)
     slots.release()
     await asyncio.gather(*tasks)
