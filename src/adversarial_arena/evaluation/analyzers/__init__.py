@@ -1,0 +1,38 @@
+"""Static analyzers of code blocks behind one Protocol, in a small registry (SPEC §3.2).
+
+from adversarial_arena.evaluation.analyzers import make_analyzer
+findings = make_analyzer("bandit").analyze_many(blocks)
+"""
+
+from adversarial_arena.evaluation.analyzers.arena_rules import RULES, ArenaRule, ArenaRulesAnalyzer
+from adversarial_arena.evaluation.analyzers.bandit_analyzer import BanditAnalyzer
+from adversarial_arena.evaluation.analyzers.base import (
+    AnalyzerFactory,
+    Hit,
+    StaticAnalyzer,
+    analyze_with,
+    findings_per_block,
+    make_analyzer,
+    register_analyzer,
+    registered_analyzers,
+)
+
+# What the pipeline runs unless told otherwise: bandit, and the arena's rules for the
+# Table 5 categories bandit misses (measured in tests/evaluation/test_analyzers.py).
+DEFAULT_ANALYZERS: tuple[str, ...] = ("bandit", "arena_rules")
+
+__all__ = [
+    "DEFAULT_ANALYZERS",
+    "RULES",
+    "AnalyzerFactory",
+    "ArenaRule",
+    "ArenaRulesAnalyzer",
+    "BanditAnalyzer",
+    "Hit",
+    "StaticAnalyzer",
+    "analyze_with",
+    "findings_per_block",
+    "make_analyzer",
+    "register_analyzer",
+    "registered_analyzers",
+]
