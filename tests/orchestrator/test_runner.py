@@ -15,7 +15,7 @@ from adversarial_arena.core.types import BotStatus
 from adversarial_arena.orchestrator import create_tournament, open_tournament
 from adversarial_arena.store import Store
 from adversarial_arena.store import schema as t
-from adversarial_arena.testing import ScriptedBot, deterministic_reply
+from adversarial_arena.testing import ScriptedBot, deterministic_reply, wait_until
 
 from .helpers import served, tournament
 
@@ -137,7 +137,7 @@ async def test_a_bot_that_goes_down_recovers_and_the_others_never_wait(store: St
 
     def outage() -> None:
         flaky.down = True
-        time.sleep(1.5)
+        time.sleep(3.0)  # long enough for the steady pair to finish even on a busy machine
         recovered_at.append(time.monotonic())
         flaky.down = False
 
@@ -175,22 +175,31 @@ async def test_a_bot_that_goes_down_recovers_and_the_others_never_wait(store: St
 
 async def test_pause_stops_calls_to_a_bot_until_it_is_unpaused(store: Store) -> None:
     blue = ScriptedBot(delay_s=0.01)
-    bots = {"red": ScriptedBot(), "blue": blue}
+    paused = threading.Event()
+
+    def attacker(messages: list[dict[str, str]], context: TurnRequest) -> str:
+        # Hold the tournament (from its fifth attacker turn) until the pause took hold,
+        # so it cannot finish before the operator's pause reaches it.
+        if len(blue.received) >= 4:
+            paused.wait(15)
+        return deterministic_reply(messages, context)
+
+    bots = {"red": ScriptedBot(attacker), "blue": blue}
     with served(bots) as urls:
         config = tournament(
-            urls, ["red"], ["blue"], conversations_per_pair=30, batch_size=2, max_turn_pairs=2
+            urls, ["red"], ["blue"], conversations_per_pair=10, batch_size=2, max_turn_pairs=2
         )
         tournament_id = await asyncio.to_thread(create_tournament, store, config)
         control = await open_tournament(store, tournament_id)
         task = asyncio.create_task(control.run())
-        while len(blue.received) < 4:
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: len(blue.received) >= 4, timeout_s=15, what="4 calls")
         await asyncio.to_thread(store.set_bot_status, "blue", BotStatus.PAUSED)
         blue_lane = next(lane for lane in control.lanes.values() if lane.name == "blue")
-        while blue_lane.status is not BotStatus.PAUSED:
-            await asyncio.sleep(0.01)
-        while blue_lane.in_flight:
-            await asyncio.sleep(0.01)
+        await wait_until(
+            lambda: blue_lane.status is BotStatus.PAUSED, timeout_s=15, what="the pause"
+        )
+        paused.set()
+        await wait_until(lambda: blue_lane.in_flight == 0, timeout_s=15, what="idle lane")
         seen = len(blue.received)
         await asyncio.sleep(1.0)
         assert len(blue.received) == seen  # nothing sent while paused
@@ -198,7 +207,7 @@ async def test_pause_stops_calls_to_a_bot_until_it_is_unpaused(store: Store) -> 
         await asyncio.to_thread(store.set_bot_status, "blue", BotStatus.ACTIVE)
         outcome = await asyncio.wait_for(task, 30)
     assert outcome.status == "finished"
-    assert outcome.progress.finished == 30
+    assert outcome.progress.finished == 10
 
 
 async def test_interrupted_tournament_resumes_without_losing_or_repeating(store: Store) -> None:
@@ -208,8 +217,9 @@ async def test_interrupted_tournament_resumes_without_losing_or_repeating(store:
         tournament_id = await asyncio.to_thread(create_tournament, store, config)
         control = await open_tournament(store, tournament_id)
         task = asyncio.create_task(control.run())
-        while len(bots["blue"].received) < 12:
-            await asyncio.sleep(0.005)
+        await wait_until(
+            lambda: len(bots["blue"].received) >= 12, timeout_s=15, what="12 defender calls"
+        )
         control.interrupt()
         stopped = await task
         assert stopped.status == "stopped"
