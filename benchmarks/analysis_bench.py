@@ -194,12 +194,12 @@ def compare_ruff(corpus: Sequence[Labelled]) -> None:
             print(describe(f"{' + '.join(names)}, {suffix}", corpus, hits))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--snippets", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=100, help="blocks per pool task")
     parser.add_argument("--compare-ruff", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     corpus = load_corpus()
     throughput(draw_blocks(corpus, args.snippets), args.batch)
     if args.compare_ruff:

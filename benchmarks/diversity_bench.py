@@ -145,11 +145,11 @@ def run(count: int = 1000, sample: int = 5000, repeats: int = 3) -> BenchResult:
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--sample", type=int, default=5000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     result = run(args.texts, args.sample)
     print(f"machine: {os.cpu_count()} CPUs; sacrebleu {sacrebleu.__version__}")
     print(f"texts: {result.texts:,} synthetic attacks (20-80 words, seed {SEED})")

@@ -4,6 +4,8 @@
    server answers) PostgreSQL, 3 runs each: wall time, messages/s, CPU ms per message.
 2. makespan: the same tournament against HTTP bots with latency L and cap C, served by
    a separate process: makespan against its lower bound.
+3. static-analysis throughput (1 and 2 processes) and diversity time for a 1,000-attack
+   match-up against a plain sacrebleu double loop.
 
     .venv/bin/python benchmarks/run.py [--quick]
 """
@@ -15,6 +17,8 @@ import os
 import platform
 import sys
 
+import analysis_bench
+import diversity_bench
 import makespan
 import orchestrator_overhead as overhead
 from _shared import POSTGRES_ENV
@@ -83,7 +87,12 @@ def main() -> None:
         print(f"postgresql: no server answered (set {POSTGRES_ENV})", file=sys.stderr)
     print("running the makespan benchmark …", file=sys.stderr)
     rows.append(makespan_row(makespan.run(quick)))
-    print(table([HEADER, *rows]))
+    print(table([HEADER, *rows]), flush=True)
+    # Evaluation figures: each benchmark prints its own report.
+    print("\nstatic analysis throughput", flush=True)
+    analysis_bench.main([])
+    print("\ndiversity of a 1,000-attack match-up", flush=True)
+    diversity_bench.main([])
 
 
 if __name__ == "__main__":
