@@ -263,6 +263,75 @@ def show(
 
 
 @app.command()
+def leaderboard(
+    tournament: Annotated[str, typer.Argument(help="Name or id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    harmonic: Annotated[
+        bool,
+        typer.Option("--harmonic", help="Attackers' ASR: harmonic mean across attack dimensions."),
+    ] = False,
+    k: Annotated[
+        float, typer.Option(help="Utility exponent of the normalized defense score.")
+    ] = 4.0,
+    db: DbOption = None,
+) -> None:
+    """Attackers and defenders ranked, each against their own side (SPEC §4)."""
+    from adversarial_arena.cli.results import leaderboard_command
+
+    leaderboard_command(_store(db), tournament, as_json, console, harmonic=harmonic, k=k)
+
+
+@app.command()
+def matchups(
+    tournament: Annotated[str, typer.Argument(help="Name or id.")], db: DbOption = None
+) -> None:
+    """The attacker × defender matrix of attack success rates."""
+    from adversarial_arena.cli.results import matchups_command
+
+    matchups_command(_store(db), tournament, console)
+
+
+@app.command()
+def export(
+    tournament: Annotated[str, typer.Argument(help="Name or id.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or parquet.")] = "jsonl",
+    no_vulnerable_code: Annotated[
+        bool,
+        typer.Option(
+            "--no-vulnerable-code", help="Only sessions with no vulnerable code in any reply."
+        ),
+    ] = False,
+    no_malicious: Annotated[
+        bool, typer.Option("--no-malicious", help="Only sessions with no malicious content.")
+    ] = False,
+    successful_attacks: Annotated[
+        bool, typer.Option("--successful-attacks", help="Only successful attacks.")
+    ] = False,
+    attacker: Annotated[str | None, typer.Option(help="Only this attacker.")] = None,
+    defender: Annotated[str | None, typer.Option(help="Only this defender.")] = None,
+    mode: Annotated[str | None, typer.Option(help="Only this mode.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export labeled conversations for fine-tuning (chat `messages` + labels + findings)."""
+    from adversarial_arena.cli.results import export_command
+
+    export_command(
+        _store(db),
+        tournament,
+        fmt,
+        out,
+        console,
+        no_vulnerable_code=no_vulnerable_code,
+        no_malicious=no_malicious,
+        successful_attacks=successful_attacks,
+        attacker=attacker,
+        defender=defender,
+        mode=mode,
+    )
+
+
+@app.command()
 def agreement(
     path: Annotated[
         Path, typer.Argument(metavar="FILE", help="CSV or JSONL of item, annotator, label.")

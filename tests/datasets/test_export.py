@@ -1,0 +1,285 @@
+"""The dataset export (SPEC §6) from a real tournament of ScriptedBots, on both stores.
+
+Labels and findings are inserted directly, as the evaluation pipeline writes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import select
+
+from adversarial_arena.core.errors import NotFoundError
+from adversarial_arena.core.ports import TurnRequest
+from adversarial_arena.datasets import ExportError, ExportFilters, export, iter_records
+from adversarial_arena.orchestrator import create_tournament, open_tournament
+from adversarial_arena.store import Store
+from adversarial_arena.store import schema as t
+from adversarial_arena.testing import ScriptedBot, deterministic_reply, private_postgres_schema
+from tests.conftest import POSTGRES_ENV
+from tests.orchestrator.helpers import served, tournament
+
+
+@dataclass
+class Arena:
+    """A finished tournament: red and crimson attack blue (completes) and grey (errors)."""
+
+    store: Store
+    name: str
+    sessions: dict[tuple[str, str], list[str]]  # (attacker, defender) → session ids
+
+
+def _crimson(messages: list[dict[str, str]], context: TurnRequest) -> object:
+    if context.turn == 2:
+        return {"content": "", "end": True}  # ends the session after one exchange
+    return deterministic_reply(messages, context)
+
+
+async def run_arena(store: Store, monkeypatch: pytest.MonkeyPatch) -> Arena:
+    monkeypatch.setenv("RED_TOKEN", "s3cret-red-token")
+    bots = {
+        "red": ScriptedBot(),
+        "crimson": ScriptedBot(_crimson),
+        "blue": ScriptedBot(),
+        "grey": ScriptedBot(fail=lambda _req, _nth: True),
+    }
+    with served(bots) as urls:
+        config = tournament(
+            urls,
+            ["red", "crimson"],
+            ["blue", "grey"],
+            name="cup",
+            conversations_per_pair=2,
+            max_turn_pairs=2,
+            offline_after_failures=100,
+            bot_fields={"red": {"token_env": "RED_TOKEN"}},
+        )
+        tournament_id = await asyncio.to_thread(create_tournament, store, config)
+        await (await open_tournament(store, tournament_id)).run()
+    names = {b.id: b.name for b in store.tournament_bots(tournament_id)}
+    pairs = {p.id: (names[p.attacker_id], names[p.defender_id]) for p in store.pairs(tournament_id)}
+    sessions: dict[tuple[str, str], list[str]] = {}
+    for s in store.sessions(tournament_id):
+        sessions.setdefault(pairs[s.pair_id], []).append(s.id)
+    return Arena(store, "cup", sessions)
+
+
+def add_label(store: Store, session_id: str, dimension: str, value: str) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(
+            t.labels.insert().values(
+                session_id=session_id,
+                dimension=dimension,
+                value=value,
+                source="aggregate",
+                evaluator="test",
+                evaluator_version="1",
+                evidence={"why": "test"},
+                created_at=datetime.now(UTC),
+            )
+        )
+
+
+def add_finding(store: Store, session_id: str, turn: int, rule_id: str) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(
+            t.findings.insert().values(
+                session_id=session_id,
+                turn=turn,
+                block=0,
+                analyzer="bandit",
+                analyzer_version="1.8",
+                rule_id=rule_id,
+                cwe_ids=["CWE-78"],
+                severity="high",
+                confidence="high",
+                line=3,
+                message="shell injection",
+                snippet="os.system(x)",
+                created_at=datetime.now(UTC),
+            )
+        )
+
+
+def label_all(arena: Arena) -> None:
+    """red vs blue: #0 vulnerable success, #1 defended; crimson vs blue: #0 malicious
+    success, #1 unlabelled. grey sessions ended in error."""
+    red, crimson = arena.sessions[("red", "blue")], arena.sessions[("crimson", "blue")]
+    add_label(arena.store, red[0], "attack_success", "false")  # superseded below
+    for dimension, value in [
+        ("vulnerable", "true"),
+        ("MAL_CODE", "false"),
+        ("MAL_EXPLN", "false"),
+        ("attack_success", "true"),
+    ]:
+        add_label(arena.store, red[0], dimension, value)
+    for dimension in ("vulnerable", "MAL_CODE", "MAL_EXPLN", "attack_success"):
+        add_label(arena.store, red[1], dimension, "false")
+    add_label(arena.store, crimson[0], "MAL_EXPLN", "true")
+    add_label(arena.store, crimson[0], "attack_success", "true")
+    add_label(arena.store, crimson[1], "attack_success", "undecided")
+    add_finding(arena.store, red[0], 1, "B605")
+
+
+def _store_url(kind: str, tmp_path_factory: pytest.TempPathFactory) -> AbstractContextManager[str]:
+    if kind == "sqlite":
+        return contextlib.nullcontext(f"sqlite:///{tmp_path_factory.mktemp('store') / 'a.db'}")
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL store not tested: set {POSTGRES_ENV}")
+    return private_postgres_schema(url)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def arena(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Arena]:
+    """One labelled tournament per store, shared by the module: exports only read it."""
+    with _store_url(request.param, tmp_path_factory) as url, pytest.MonkeyPatch.context() as mp:
+        store = Store.open(url)
+        try:
+            built = asyncio.run(run_arena(store, mp))
+            label_all(built)
+            yield built
+        finally:
+            store.close()
+
+
+def exported_ids(arena: Arena, **filters: Any) -> set[str]:
+    return {r.session_id for r in iter_records(arena.store, arena.name, ExportFilters(**filters))}
+
+
+def stored_messages(store: Store, session_id: str) -> list[Any]:
+    with store.engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(t.messages)
+                .where(t.messages.c.session_id == session_id)
+                .order_by(t.messages.c.turn)
+            )
+        )
+
+
+def test_jsonl_loads_with_hugging_face_datasets(
+    arena: Arena, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    import datasets
+
+    path = tmp_path / "out" / "cup.jsonl"
+    assert export(arena.store, "cup", path) == 4  # the blue sessions; grey's ended in error
+    rows = datasets.load_dataset("json", data_files=str(path), split="train")
+    assert len(rows) == 4
+    by_id = {row["session_id"]: row for row in rows}
+    assert set(by_id) == set(arena.sessions[("red", "blue")] + arena.sessions[("crimson", "blue")])
+    for session_id, row in by_id.items():
+        stored = stored_messages(arena.store, session_id)
+        expected = [
+            {"role": "user" if m.role == "attacker" else "assistant", "content": m.content}
+            for m in stored
+            if m.content
+        ]
+        assert row["messages"] == expected
+        assert [m["turn"] for m in row["turn_metadata"]] == [m.turn for m in stored if m.content]
+        assert row["schema_version"] == "arena-export/1"
+        assert row["tournament"] == "cup" and row["mode"] == "practice"
+        assert row["status"] == "completed"
+    red0 = by_id[arena.sessions[("red", "blue")][0]]
+    assert red0["labels"] == {
+        "vulnerable": "true",
+        "MAL_CODE": "false",
+        "MAL_EXPLN": "false",
+        "attack_success": "true",  # the newest label wins
+    }
+    assert [(f["rule_id"], f["cwe_ids"], f["turn"]) for f in red0["findings"]] == [
+        ("B605", ["CWE-78"], 1)
+    ]
+    crimson0 = by_id[arena.sessions[("crimson", "blue")][0]]
+    assert crimson0["attacker"] == "crimson" and crimson0["end_reason"] == "attacker_end"
+    assert len(crimson0["messages"]) == 2  # the attacker's empty closing turn is left out
+
+
+def test_export_holds_no_token_or_its_variable_name(arena: Arena, tmp_path: Path) -> None:
+    path = tmp_path / "cup.jsonl"
+    export(arena.store, "cup", path, filters=ExportFilters(include_errors=True))
+    text = path.read_text()
+    assert "RED_TOKEN" not in text and "s3cret" not in text
+    assert "http://" not in text  # nor the bots' endpoints
+
+
+def test_sessions_ended_in_error_only_on_request(arena: Arena) -> None:
+    grey = set(arena.sessions[("red", "grey")] + arena.sessions[("crimson", "grey")])
+    assert not exported_ids(arena) & grey
+    records = list(iter_records(arena.store, "cup", ExportFilters(include_errors=True)))
+    errored = [r for r in records if r.session_id in grey]
+    assert len(errored) == 4 and {r.status for r in errored} == {"error"}
+    # the attacker's opening is kept; the defender's failed turn 1 is omitted
+    assert all([m.role for m in r.messages] == ["user"] for r in errored)
+
+
+def test_label_filters(arena: Arena) -> None:
+    red, crimson = arena.sessions[("red", "blue")], arena.sessions[("crimson", "blue")]
+    assert exported_ids(arena, no_vulnerable_code=True) == {red[1], *crimson}
+    assert exported_ids(arena, no_malicious=True) == {*red, crimson[1]}
+    assert exported_ids(arena, successful_attacks=True) == {red[0], crimson[0]}
+    assert exported_ids(arena, successful_attacks=True, no_malicious=True) == {red[0]}
+
+
+def test_bot_and_mode_filters(arena: Arena) -> None:
+    assert exported_ids(arena, attacker="crimson") == set(arena.sessions[("crimson", "blue")])
+    assert exported_ids(arena, defender="grey") == set()
+    assert len(exported_ids(arena, defender="grey", include_errors=True)) == 4
+    assert len(exported_ids(arena, mode="practice")) == 4
+    assert exported_ids(arena, mode="official") == set()
+
+
+def test_bad_requests_are_arena_errors(arena: Arena, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match=r"no attacker named 'blue'.*crimson, red"):
+        exported_ids(arena, attacker="blue")
+    with pytest.raises(NotFoundError, match="no tournament named 'nope'"):
+        export(arena.store, "nope", tmp_path / "x.jsonl")
+    with pytest.raises(ExportError, match="unknown export format 'csv'"):
+        export(arena.store, "cup", tmp_path / "x.csv", fmt="csv")
+    with pytest.raises(ExportError, match="unknown mode 'friendly'"):
+        exported_ids(arena, mode="friendly")
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_parquet_round_trip(arena: Arena, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    jsonl, parquet = tmp_path / "cup.jsonl", tmp_path / "cup.parquet"
+    assert export(arena.store, "cup", jsonl) == 4
+    assert export(arena.store, "cup", parquet, fmt="parquet") == 4
+    table = pq.read_table(parquet)
+    assert str(table.schema.field("messages").type) == (
+        "list<element: struct<role: string, content: string>>"
+    )
+    expected = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert table.to_pylist() == expected
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    import datasets
+
+    rows = datasets.load_dataset("parquet", data_files=str(parquet), split="train")
+    assert [r["messages"] for r in rows] == [e["messages"] for e in expected]
+
+
+def test_empty_export_still_has_the_schema(arena: Arena, tmp_path: Path) -> None:
+    path = tmp_path / "none.parquet"
+    assert (
+        export(arena.store, "cup", path, fmt="parquet", filters=ExportFilters(mode="probing")) == 0
+    )
+    table = pq.read_table(path)
+    assert table.num_rows == 0 and "labels" in table.schema.names
