@@ -263,6 +263,39 @@ def show(
 
 
 @app.command()
+def evaluate(
+    tournament: Annotated[str, typer.Argument(help="Name or id.")],
+    threshold: Annotated[
+        str, typer.Option(help="Lowest severity that counts: low, medium, high.")
+    ] = "medium",
+    workers: Annotated[int, typer.Option(help="Processes for static analysis.")] = 2,
+    db: DbOption = None,
+) -> None:
+    """Label every conversation: vulnerable code, security events, attack success (SPEC §3)."""
+    from adversarial_arena.cli.evaluate import evaluate_command
+
+    evaluate_command(_store(db), tournament, threshold, workers, console)
+
+
+@app.command()
+def analyze(
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Python, Markdown or chat text files.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    threshold: Annotated[
+        str, typer.Option(help="Lowest severity that counts: low, medium, high.")
+    ] = "medium",
+) -> None:
+    """Static analysis of code in files or chat text; exit 1 when a finding reaches the threshold."""
+    from adversarial_arena.cli.evaluate import analyze_command
+
+    flagged = analyze_command(paths, as_json, threshold, console)
+    if flagged:
+        raise typer.Exit(1)
+
+
+@app.command()
 def leaderboard(
     tournament: Annotated[str, typer.Argument(help="Name or id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,

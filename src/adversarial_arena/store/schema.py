@@ -143,7 +143,7 @@ findings = Table(
     Column("turn", Integer, nullable=False),
     Column("block", Integer, nullable=False),  # index of the code block in the message
     Column("analyzer", String(64), nullable=False),
-    Column("analyzer_version", String(32), nullable=False),
+    Column("analyzer_version", String(160), nullable=False),
     Column("rule_id", String(64), nullable=False),
     Column("cwe_ids", JSON, nullable=False),
     Column("severity", String(16), nullable=False),
@@ -164,7 +164,7 @@ labels = Table(
     Column("value", String(32), nullable=False),
     Column("source", String(16), nullable=False),  # analyzer | judge | human | aggregate
     Column("evaluator", String(64), nullable=False),
-    Column("evaluator_version", String(32), nullable=False),
+    Column("evaluator_version", String(160), nullable=False),
     Column("annotator", String(64)),
     Column("guideline_version", String(32)),
     Column("evidence", JSON),

@@ -1,0 +1,195 @@
+"""`arena evaluate TOURNAMENT` and `arena analyze PATH...` (SPEC §3.1-3.2, §3.5).
+
+A thin layer over evaluation.pipeline: run, then render. Code and analyzer messages
+are untrusted text and go through `render.safe`, never through rich markup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from adversarial_arena.cli.render import safe
+from adversarial_arena.core.errors import ArenaError, ConfigError
+from adversarial_arena.evaluation.findings import Finding, Severity, at_or_above
+from adversarial_arena.evaluation.pipeline import (
+    EvaluationSummary,
+    analyze_text,
+    evaluate_tournament,
+)
+from adversarial_arena.store import Store
+
+TOP_CWES = 10
+# Analyzed as one Python block; any other file is read as a message (Markdown, chat
+# transcript, text) and its code blocks are extracted.
+PYTHON_SUFFIXES = frozenset({".py", ".pyw", ".pyi"})
+_SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
+
+
+class InputFileError(ArenaError):
+    """A file given to `arena analyze` cannot be read."""
+
+    exit_code = 2
+
+
+# --- arena evaluate ------------------------------------------------------------------
+
+
+def evaluate_command(
+    store: Store, tournament: str, threshold: str, workers: int, console: Console
+) -> EvaluationSummary:
+    """Evaluate a tournament with a progress bar, then print what was done and the most
+    frequent CWEs. Raises NotFoundError for an unknown tournament."""
+    severity = _severity(threshold)
+    with Progress(
+        TextColumn("evaluating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("sessions", total=None)
+        summary = evaluate_tournament(
+            store,
+            tournament,
+            threshold=severity,
+            workers=workers,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    console.print(summary_table(summary, tournament))
+    if summary.findings_by_cwe:
+        console.print(cwe_table(summary.findings_by_cwe))
+    return summary
+
+
+def summary_table(summary: EvaluationSummary, tournament: str) -> Table:
+    table = Table(title=safe(f"Evaluation: {tournament}"), title_justify="left")
+    table.add_column("")
+    table.add_column("value", justify="right", overflow="fold")
+    table.add_row("sessions evaluated", f"{summary.evaluated:,}")
+    table.add_row("sessions skipped (already current)", f"{summary.skipped:,}")
+    table.add_row("vulnerable sessions", f"{summary.vulnerable:,}")
+    table.add_row("evaluator", Text(f"{summary.evaluator} {summary.evaluator_version}"))
+    return table
+
+
+def cwe_table(counts: dict[str, int], top: int = TOP_CWES) -> Table:
+    table = Table(title="Top CWEs (all findings)", title_justify="left")
+    table.add_column("CWE")
+    table.add_column("findings", justify="right")
+    for cwe, count in list(counts.items())[:top]:
+        table.add_row(Text(cwe), f"{count:,}")
+    return table
+
+
+# --- arena analyze -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileFinding:
+    path: Path
+    finding: Finding
+
+    def to_dict(self, threshold: Severity) -> dict[str, Any]:
+        f = self.finding
+        return {
+            "file": str(self.path),
+            "line": f.line,
+            "analyzer": f.analyzer,
+            "analyzer_version": f.analyzer_version,
+            "rule_id": f.rule_id,
+            "cwe_ids": list(f.cwe_ids),
+            "severity": f.severity.value,
+            "confidence": f.confidence.value,
+            "message": f.message,
+            "text": f.text,
+            "at_or_above_threshold": at_or_above(f, threshold),
+        }
+
+
+def analyze_command(paths: list[Path], as_json: bool, threshold: str, console: Console) -> int:
+    """Analyze files and print their findings (a table, or JSON); returns how many
+    findings are at or above `threshold`, for the caller to turn into an exit code
+    (e.g. 1 when non-zero). `.py` files are one block; other files are read as
+    messages whose code blocks are extracted. Lines are lines of the file.
+
+    Raises InputFileError naming a file that is missing or unreadable, before any
+    analysis; ConfigError for an unknown threshold."""
+    severity = _severity(threshold)
+    texts = [(path, read_source(path)) for path in paths]
+    found = [
+        FileFinding(path, finding)
+        for path, text in texts
+        for finding in analyze_text(text, whole_file=path.suffix.lower() in PYTHON_SUFFIXES)
+    ]
+    flagged = sum(at_or_above(f.finding, severity) for f in found)
+    if as_json:
+        document = {
+            "threshold": severity.value,
+            "files": [str(path) for path in paths],
+            "at_or_above_threshold": flagged,
+            "findings": [f.to_dict(severity) for f in found],
+        }
+        console.out(json.dumps(document, indent=2), highlight=False)
+        return flagged
+    if found:
+        console.print(findings_table(found))
+    console.print(
+        Text(
+            f"{len(found)} finding(s) in {len(paths)} file(s); "
+            f"{flagged} at or above {severity.value}"
+        )
+    )
+    return flagged
+
+
+def read_source(path: Path) -> str:
+    """The file's text with newlines normalised; InputFileError names what is wrong."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a directory; give the files to analyze") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputFileError(f"{path}: not UTF-8 text") from None
+    return text.replace("\r\n", "\n")
+
+
+def findings_table(found: Sequence[FileFinding]) -> Table:
+    table = Table(title="Findings", title_justify="left")
+    for column in ("file", "line", "rule", "CWE", "severity", "confidence", "code"):
+        table.add_column(column, justify="right" if column == "line" else "left")
+    for item in found:
+        f = item.finding
+        table.add_row(
+            safe(str(item.path)),
+            str(f.line),
+            safe(f"{f.analyzer}:{f.rule_id}"),
+            safe(", ".join(f.cwe_ids) or "–"),
+            Text(f.severity.value, style=_SEVERITY_STYLE.get(f.severity.value, "")),
+            f.confidence.value,
+            safe(f.text),
+        )
+    return table
+
+
+def _severity(threshold: str) -> Severity:
+    try:
+        return Severity(threshold.lower())
+    except ValueError:
+        choices = ", ".join(s.value for s in Severity)
+        raise ConfigError(f"unknown threshold {threshold!r}; choose one of {choices}") from None
