@@ -287,7 +287,7 @@ def analyze(
         str, typer.Option(help="Lowest severity that counts: low, medium, high.")
     ] = "medium",
 ) -> None:
-    """Static analysis of code in files or chat text; exit 1 when a finding reaches the threshold."""
+    """Static analysis of code in files or chat text; exit 1 if a finding reaches the threshold."""
     from adversarial_arena.cli.evaluate import analyze_command
 
     flagged = analyze_command(paths, as_json, threshold, console)
