@@ -118,3 +118,13 @@ def test_bot_output_cannot_drive_the_terminal(tmp_path: Path) -> None:
     shown = arena("show", session, "--db", db).stdout
     assert "[bold red]markup[/]" in shown  # shown as text, not interpreted
     assert "\x1b" not in shown and "\\x1b[2J" in shown
+
+
+def test_demo_runs_evaluates_ranks_and_exports(tmp_path: Path) -> None:
+    result = arena("demo", "--dir", str(tmp_path / "demo"), "--conversations", "3")
+    assert result.returncode == 0, result.stderr
+    assert "tournament demo-1 finished" in result.stdout
+    assert "CWE-78" in result.stdout  # the example defender's shell=True is found
+    assert "Attackers" in result.stdout and "Defenders" in result.stdout
+    lines = (tmp_path / "demo" / "demo-1.jsonl").read_text().splitlines()
+    assert len(lines) == 3

@@ -396,16 +396,29 @@ def demo(
         control = asyncio.run(_open_tournament(store, tournament_id))
         outcome = _drive(control)
     _report(outcome, store)
+    from adversarial_arena.cli.evaluate import evaluate_command
+    from adversarial_arena.cli.results import export_command, leaderboard_command
+
+    console.rule("evaluation")
+    evaluate_command(store, config.name, "medium", 2, console)
+    console.rule("leaderboard")
+    leaderboard_command(store, config.name, False, console)
+    console.rule("dataset")
+    dataset = directory / f"{config.name}.jsonl"
+    export_command(store, config.name, "jsonl", dataset, console)
     console.print(
         Text.assemble(
             "\nresults: ",
             (str(directory / "arena.db"), "bold"),
+            "   dataset: ",
+            (str(dataset), "bold"),
             "   config: ",
             (str(directory / "demo.yaml"), "bold"),
         )
     )
     console.print(f"try: arena status {config.name} --db {db}")
     console.print(f"     arena conversations {config.name} --db {db}")
+    console.print(f"     arena matchups {config.name} --db {db}")
 
 
 def config_yaml(config: TournamentConfig) -> str:
