@@ -2,6 +2,7 @@
 builders and throw-away PostgreSQL stores."""
 
 from adversarial_arena.testing.databases import private_postgres_schema
+from adversarial_arena.testing.fake_llm import FakeLLM, FakeLLMFailure, completion_body
 from adversarial_arena.testing.scripted import Received, ScriptedBot, deterministic_reply
 from adversarial_arena.testing.server import (
     RawHandler,
@@ -14,9 +15,12 @@ from adversarial_arena.testing.turns import make_turn
 from adversarial_arena.testing.waiting import wait_until
 
 __all__ = [
+    "FakeLLM",
+    "FakeLLMFailure",
     "RawHandler",
     "Received",
     "ScriptedBot",
+    "completion_body",
     "deterministic_reply",
     "http_response",
     "make_turn",
