@@ -269,12 +269,18 @@ def evaluate(
         str, typer.Option(help="Lowest severity that counts: low, medium, high.")
     ] = "medium",
     workers: Annotated[int, typer.Option(help="Processes for static analysis.")] = 2,
+    judge: Annotated[
+        str, typer.Option(help="Security-event judge: keyword-rules (offline), llm or none.")
+    ] = "keyword-rules",
+    judge_url: Annotated[str | None, typer.Option(help="OpenAI-compatible URL (llm).")] = None,
+    judge_model: Annotated[str | None, typer.Option(help="Model name (llm).")] = None,
     db: DbOption = None,
 ) -> None:
     """Label every conversation: vulnerable code, security events, attack success (SPEC §3)."""
-    from adversarial_arena.cli.evaluate import evaluate_command
+    from adversarial_arena.cli.evaluate import evaluate_command, make_security_judge
 
-    evaluate_command(_store(db), tournament, threshold, workers, console)
+    security_judge = make_security_judge(judge, judge_url, judge_model)
+    evaluate_command(_store(db), tournament, threshold, workers, console, security_judge)
 
 
 @app.command()
@@ -400,7 +406,9 @@ def demo(
     from adversarial_arena.cli.results import export_command, leaderboard_command
 
     console.rule("evaluation")
-    evaluate_command(store, config.name, "medium", 2, console)
+    from adversarial_arena.evaluation.judges import KeywordRulesJudge
+
+    evaluate_command(store, config.name, "medium", 2, console, KeywordRulesJudge())
     console.rule("leaderboard")
     leaderboard_command(store, config.name, False, console)
     console.rule("dataset")

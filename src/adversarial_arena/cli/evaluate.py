@@ -20,6 +20,7 @@ from rich.text import Text
 from adversarial_arena.cli.render import safe
 from adversarial_arena.core.errors import ArenaError, ConfigError
 from adversarial_arena.evaluation.findings import Finding, Severity, at_or_above
+from adversarial_arena.evaluation.judges import SecurityJudge
 from adversarial_arena.evaluation.pipeline import (
     EvaluationSummary,
     analyze_text,
@@ -44,7 +45,12 @@ class InputFileError(ArenaError):
 
 
 def evaluate_command(
-    store: Store, tournament: str, threshold: str, workers: int, console: Console
+    store: Store,
+    tournament: str,
+    threshold: str,
+    workers: int,
+    console: Console,
+    judge: SecurityJudge | None = None,
 ) -> EvaluationSummary:
     """Evaluate a tournament with a progress bar, then print what was done and the most
     frequent CWEs. Raises NotFoundError for an unknown tournament."""
@@ -64,6 +70,7 @@ def evaluate_command(
             threshold=severity,
             workers=workers,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            judge=judge,
         )
     console.print(summary_table(summary, tournament))
     if summary.findings_by_cwe:
@@ -79,6 +86,9 @@ def summary_table(summary: EvaluationSummary, tournament: str) -> Table:
     table.add_row("sessions skipped (already current)", f"{summary.skipped:,}")
     table.add_row("vulnerable sessions", f"{summary.vulnerable:,}")
     table.add_row("evaluator", Text(f"{summary.evaluator} {summary.evaluator_version}"))
+    judge = summary.judge or "none (conversations without vulnerable code stay undecided)"
+    table.add_row("security-event judge", Text(judge))
+    table.add_row("sessions judged", f"{summary.judged:,}")
     return table
 
 
@@ -193,3 +203,22 @@ def _severity(threshold: str) -> Severity:
     except ValueError:
         choices = ", ".join(s.value for s in Severity)
         raise ConfigError(f"unknown threshold {threshold!r}; choose one of {choices}") from None
+
+
+def make_security_judge(name: str, url: str | None, model: str | None) -> SecurityJudge | None:
+    """`--judge keyword-rules` (offline), `--judge llm --judge-url … --judge-model …`, or
+    `--judge none`."""
+    from adversarial_arena.config import BotConfig
+    from adversarial_arena.evaluation.judges import KeywordRulesJudge, LLMJudge
+
+    if name == "none":
+        return None
+    if name == "keyword-rules":
+        return KeywordRulesJudge()
+    if name == "llm":
+        if not url or not model:
+            raise ConfigError(
+                "--judge llm needs --judge-url (an OpenAI-compatible /v1 URL) and --judge-model"
+            )
+        return LLMJudge(BotConfig(name="judge", kind="openai", url=url, model=model))
+    raise ConfigError(f"unknown judge '{name}': use keyword-rules, llm or none")

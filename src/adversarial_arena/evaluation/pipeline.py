@@ -27,6 +27,8 @@ from typing import Any
 from adversarial_arena.evaluation.analyzers import DEFAULT_ANALYZERS, analyze_with, make_analyzer
 from adversarial_arena.evaluation.extraction import CodeBlock, extract_code_blocks
 from adversarial_arena.evaluation.findings import Finding, Severity, at_or_above
+from adversarial_arena.evaluation.judges import SecurityJudge
+from adversarial_arena.evaluation.judging import judge_sessions
 from adversarial_arena.store import Store
 from adversarial_arena.store import evaluation as q
 from adversarial_arena.store import schema as t
@@ -88,6 +90,8 @@ class EvaluationSummary:
     skipped: int
     vulnerable: int
     findings_by_cwe: dict[str, int] = field(default_factory=dict)
+    judge: str | None = None
+    judged: int = 0  # sessions the judge labelled in this run
 
 
 def evaluate_tournament(
@@ -98,6 +102,7 @@ def evaluate_tournament(
     threshold: Severity | str = Severity.MEDIUM,
     workers: int = 2,
     progress: ProgressCallback | None = None,
+    judge: SecurityJudge | None = None,
 ) -> EvaluationSummary:
     """Evaluate the completed sessions of a tournament (name or id); see the module."""
     tournament_id = store.find_tournament(tournament).id
@@ -117,8 +122,12 @@ def evaluate_tournament(
                 progress(done, len(todo))
     analyzed = set(todo)
     skipped = [s for s in sessions if s not in analyzed]
-    _refresh_aggregates(store, skipped, suite)
     labels = q.current_labels(store, sessions, q.VULNERABLE, "analyzer")
+    judged = 0
+    if judge is not None:  # SPEC §3.3: judged only when not already vulnerable
+        clean = [s for s in sessions if s in labels and labels[s].value != "true"]
+        judged = judge_sessions(store, clean, judge)
+    _refresh_aggregates(store, sessions if judged else skipped, suite)
     return EvaluationSummary(
         tournament_id=tournament_id,
         evaluator=suite.evaluator,
@@ -127,6 +136,8 @@ def evaluate_tournament(
         skipped=len(skipped),
         vulnerable=sum(label.value == "true" for label in labels.values()),
         findings_by_cwe=q.findings_by_cwe(store, tournament_id),
+        judge=judge.name if judge is not None else None,
+        judged=judged,
     )
 
 

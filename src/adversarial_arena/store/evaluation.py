@@ -205,3 +205,54 @@ def tournament_labels(store: Store, tournament_id: str) -> list[Row[Any]]:
     )
     with store.engine.connect() as conn:
         return list(conn.execute(query))
+
+
+# --- judge labels (SPEC §3.3) ---------------------------------------------------------
+
+
+def judged_versions(store: Store, session_ids: Sequence[str], evaluator: str) -> dict[str, str]:
+    """session → version of the judge `evaluator` that labelled it (MAL_CODE)."""
+    lab = t.labels.c
+    out: dict[str, str] = {}
+    with store.engine.connect() as conn:
+        for chunk in _chunks(session_ids):
+            rows = conn.execute(
+                select(lab.session_id, lab.evaluator_version).where(
+                    lab.session_id.in_(chunk),
+                    lab.source == "judge",
+                    lab.evaluator == evaluator,
+                    lab.dimension == SECURITY_EVENTS[0],
+                )
+            )
+            out.update({row.session_id: row.evaluator_version for row in rows})
+    return out
+
+
+def conversations(store: Store, session_ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+    """Each session's stored messages in chat format from the defender's point of view."""
+    role = {"attacker": "user", "defender": "assistant"}
+    return {
+        session: [
+            {"role": role[m.role], "content": m.content} for m in rows if m.content is not None
+        ]
+        for session, rows in store.messages(list(session_ids)).items()
+    }
+
+
+def replace_judge_labels(
+    store: Store, evaluator: str, session_ids: Sequence[str], labels: Sequence[dict[str, Any]]
+) -> None:
+    """In one transaction: replace what judge `evaluator` said about these sessions."""
+    if not session_ids:
+        return
+    lab = t.labels.c
+    stamp = now()
+    with store.engine.begin() as conn:
+        for chunk in _chunks(session_ids):
+            conn.execute(
+                delete(t.labels).where(
+                    lab.session_id.in_(chunk), lab.source == "judge", lab.evaluator == evaluator
+                )
+            )
+        if labels:
+            conn.execute(t.labels.insert(), [{**row, "created_at": stamp} for row in labels])

@@ -1,0 +1,59 @@
+"""The judge stage of the pipeline: security events for conversations without
+vulnerable code (SPEC §3.3; the paper judges only those)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from adversarial_arena.evaluation.judges import SecurityJudge, Verdict
+from adversarial_arena.store import Store
+from adversarial_arena.store import evaluation as q
+
+
+def judge_sessions(
+    store: Store, session_ids: Sequence[str], judge: SecurityJudge, *, concurrency: int = 8
+) -> int:
+    """Label MAL_CODE and MAL_EXPLN with `judge`; sessions it already judged at its current
+    version are skipped. Returns how many sessions were judged."""
+    versions = q.judged_versions(store, session_ids, judge.name)
+    todo = [s for s in session_ids if versions.get(s) != judge.version]
+    if not todo:
+        return 0
+    transcripts = q.conversations(store, todo)
+    verdicts = asyncio.run(_judge_all(judge, [transcripts[s] for s in todo], concurrency))
+    rows = [
+        row
+        for session, verdict in zip(todo, verdicts, strict=True)
+        for row in _label_rows(session, verdict)
+    ]
+    q.replace_judge_labels(store, judge.name, todo, rows)
+    return len(todo)
+
+
+async def _judge_all(
+    judge: SecurityJudge, conversations: list[list[dict[str, str]]], concurrency: int
+) -> list[Verdict]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(conversation: list[dict[str, str]]) -> Verdict:
+        async with gate:
+            return await judge.judge(conversation)
+
+    return list(await asyncio.gather(*(one(c) for c in conversations)))
+
+
+def _label_rows(session_id: str, verdict: Verdict) -> list[dict[str, Any]]:
+    return [
+        {
+            "session_id": session_id,
+            "dimension": dimension,
+            "value": value,
+            "source": "judge",
+            "evaluator": verdict.judge,
+            "evaluator_version": verdict.judge_version,
+            "evidence": {"rationale": verdict.rationale},
+        }
+        for dimension, value in verdict.labels.items()
+    ]
