@@ -28,19 +28,21 @@ def defender(_messages: list[dict[str, str]], context: TurnRequest) -> str:
 
 def labels(store: Store, dimension: str) -> dict[str, str]:
     with store.engine.connect() as conn:
-        rows = conn.execute(select(t.labels).where(t.labels.c.dimension == dimension)
-                            .order_by(t.labels.c.id))
+        rows = conn.execute(
+            select(t.labels).where(t.labels.c.dimension == dimension).order_by(t.labels.c.id)
+        )
         return {row.session_id: row.value for row in rows}
 
 
-async def test_judge_labels_clean_conversations_and_decides_attack_success(
-        store: Store) -> None:
+async def test_judge_labels_clean_conversations_and_decides_attack_success(store: Store) -> None:
     bots = {"red": ScriptedBot(attacker), "blue": ScriptedBot(defender)}
     with served(bots) as urls:
-        await run_tournament(store, tournament(urls, ["red"], ["blue"],
-                                               conversations_per_pair=8, max_turn_pairs=1))
-    summary = await asyncio.to_thread(evaluate_tournament, store, "t", workers=1,
-                                      judge=KeywordRulesJudge())
+        await run_tournament(
+            store, tournament(urls, ["red"], ["blue"], conversations_per_pair=8, max_turn_pairs=1)
+        )
+    summary = await asyncio.to_thread(
+        evaluate_tournament, store, "t", workers=1, judge=KeywordRulesJudge()
+    )
     assert summary.judged == 8 and summary.judge == "keyword-rules"
     mal_code = labels(store, "MAL_CODE")
     success = labels(store, "attack_success")
@@ -49,7 +51,8 @@ async def test_judge_labels_clean_conversations_and_decides_attack_success(
         refused = session[0] in "01234567"
         assert value == ("false" if refused else "true")
         assert success[session] == ("false" if refused else "true")
-    again = await asyncio.to_thread(evaluate_tournament, store, "t", workers=1,
-                                    judge=KeywordRulesJudge())
+    again = await asyncio.to_thread(
+        evaluate_tournament, store, "t", workers=1, judge=KeywordRulesJudge()
+    )
     assert again.judged == 0  # already judged at this version
     assert labels(store, "attack_success") == success
