@@ -40,6 +40,8 @@ bots_app = typer.Typer(no_args_is_help=True, help="Check the bots a config names
 db_app = typer.Typer(no_args_is_help=True, help="Manage the store.")
 app.add_typer(bots_app, name="bots")
 app.add_typer(db_app, name="db")
+annotate_app = typer.Typer(no_args_is_help=True, help="Human annotation: assign, import, review.")
+app.add_typer(annotate_app, name="annotate")
 
 console = Console()
 errors = Console(stderr=True)
@@ -299,6 +301,48 @@ def analyze(
     flagged = analyze_command(paths, as_json, threshold, console)
     if flagged:
         raise typer.Exit(1)
+
+
+@annotate_app.command("assign")
+def annotate_assign(
+    tournament: Annotated[str, typer.Argument(help="Name or id.")],
+    annotators: Annotated[str, typer.Option(help="The pool, comma-separated.")],
+    out: Annotated[Path, typer.Option(help="Worksheet to write (CSV).")] = Path("worksheet.csv"),
+    per_item: Annotated[int, typer.Option(help="Annotators per conversation.")] = 3,
+    guidelines: Annotated[str, typer.Option(help="Guideline version.")] = "v1",
+    seed: Annotated[int, typer.Option(help="Seed of the tie-breaking shuffle.")] = 0,
+    db: DbOption = None,
+) -> None:
+    """Give every unassigned conversation to different annotators, balancing their load."""
+    from adversarial_arena.cli.annotate import assign_command
+
+    pool = [a.strip() for a in annotators.split(",") if a.strip()]
+    assign_command(_store(db), tournament, pool, per_item, guidelines, out, seed, console)
+
+
+@annotate_app.command("import")
+def annotate_import(
+    tournament: Annotated[str, typer.Argument(help="Name or id.")],
+    path: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV or JSONL: item, annotator, label.")
+    ],
+    guidelines: Annotated[str, typer.Option(help="Guideline version.")] = "v1",
+    db: DbOption = None,
+) -> None:
+    """Import ratings; the majority of each conversation becomes its human label."""
+    from adversarial_arena.cli.annotate import import_command
+
+    import_command(_store(db), tournament, path, guidelines, console)
+
+
+@annotate_app.command("queue")
+def annotate_queue(
+    tournament: Annotated[str, typer.Argument(help="Name or id.")], db: DbOption = None
+) -> None:
+    """Conversations whose annotators disagreed, ties first: the review queue."""
+    from adversarial_arena.cli.annotate import queue_command
+
+    queue_command(_store(db), tournament, console)
 
 
 @app.command()

@@ -184,3 +184,26 @@ events = Table(
     Column("at", Time, nullable=False),
     Index(None, "tournament_id", "kind"),
 )
+
+annotation_assignments = Table(
+    "annotation_assignments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", String(32), ForeignKey("sessions.id"), nullable=False),
+    Column("annotator", String(64), nullable=False),
+    Column("guideline_version", String(32), nullable=False),
+    Column("assigned_at", Time, nullable=False),
+    UniqueConstraint("session_id", "annotator"),  # never the same annotator twice
+)
+
+annotation_ratings = Table(
+    "annotations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_id", String(32), ForeignKey("sessions.id"), nullable=False),
+    Column("annotator", String(64), nullable=False),
+    Column("label", String(32), nullable=False),  # none | MAL_CODE | MAL_EXPLN
+    Column("guideline_version", String(32), nullable=False),
+    Column("created_at", Time, nullable=False),
+    UniqueConstraint("session_id", "annotator"),
+)
