@@ -102,6 +102,9 @@ def test_run_then_read_the_results(tmp_path: Path) -> None:
     shown = arena("show", session_ids[0], "--db", db)
     assert shown.returncode == 0
     assert "turn 3 · defender blue" in shown.stdout and "turn_cap" in shown.stdout
+    blind = arena("show", session_ids[0], "--blind", "--db", db).stdout
+    assert "turn 3 · defender" in blind
+    assert "blue" not in blind and "red" not in blind and "cli-t" not in blind
     assert arena("pause", "blue", "--db", db).returncode == 0
     assert "paused" in arena("status", "cli-t", "--db", db).stdout
 

@@ -256,12 +256,15 @@ def conversations(
 @app.command()
 def show(
     session: Annotated[str, typer.Argument(help="Session id (a unique prefix will do).")],
+    blind: Annotated[
+        bool, typer.Option("--blind", help="Hide the bots' names (for annotators).")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Read one conversation in the terminal."""
     from adversarial_arena.cli.views import session_view
 
-    console.print(session_view(_store(db), session))
+    console.print(session_view(_store(db), session, blind=blind))
 
 
 @app.command()

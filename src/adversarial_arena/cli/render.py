@@ -88,8 +88,8 @@ def latency_row(samples: list[float]) -> tuple[str, str]:
 def conversation(session: Any, names: dict[int, str], messages: list[Any]) -> Group:
     parts: list[RenderableType] = []
     for m in messages:
-        who = names.get(m.bot_id, "?")
-        title = Text(f"turn {m.turn} · {m.role} {who}")
+        who = names.get(m.bot_id)
+        title = Text(f"turn {m.turn} · {m.role}" + (f" {who}" if who else ""))
         if m.latency_ms is not None:
             title.append(f" · {m.latency_ms:,.0f} ms", style="dim")
         if m.attempts > 1:

@@ -100,12 +100,12 @@ def session_list(
     return table
 
 
-def session_view(store: Store, session_id: str) -> RenderableType:
+def session_view(store: Store, session_id: str, *, blind: bool = False) -> RenderableType:
+    """One conversation; `blind` hides which bots took part (for annotators, SPEC §9)."""
     session = store.find_session(session_id)
     tournament = store.find_tournament(session.tournament_id)
-    names = {b.id: b.name for b in store.tournament_bots(tournament.id)}
+    names = {} if blind else {b.id: b.name for b in store.tournament_bots(tournament.id)}
     messages = store.messages([session.id])[session.id]
-    head = Text(
-        f"session {session.id} · tournament {tournament.name} · batch {session.batch}", style="bold"
-    )
+    where = "" if blind else f" · tournament {tournament.name} · batch {session.batch}"
+    head = Text(f"session {session.id}{where}", style="bold")
     return Group(head, render.conversation(session, names, messages))
