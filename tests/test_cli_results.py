@@ -91,3 +91,19 @@ def test_export_command_errors(arena: Arena, tmp_path: Path) -> None:  # noqa: F
         export_command(arena.store, "cup", "xlsx", tmp_path / "x", console())
     with pytest.raises(NotFoundError, match="no defender named 'ghost'"):
         export_command(arena.store, "cup", "jsonl", tmp_path / "x", console(), defender="ghost")
+
+
+def test_ranking_over_tournaments_weights_each(arena: Arena) -> None:  # noqa: F811
+    from adversarial_arena.cli.results import ranking_command
+    from adversarial_arena.core.errors import ConfigError
+
+    out = console()
+    ranking_command(arena.store, ["cup", "cup"], [1.0, 3.0], out)
+    text = out.export_text()
+    assert "Attackers (weighted mean Normalized ASR)" in text
+    assert "│ 1    │ crimson" in text  # the same order as the single tournament
+    blue = next(line for line in text.splitlines() if "│ blue " in line)
+    fields = [f.strip() for f in blue.split("│")[1:-1]]
+    assert fields[1:] == ["blue", "25.0", "2", "4"]  # two tournaments, weight 1 + 3
+    with pytest.raises(ConfigError, match="one weight per tournament"):
+        ranking_command(arena.store, ["cup"], [1.0, 2.0], out)

@@ -368,6 +368,25 @@ def leaderboard(
 
 
 @app.command()
+def ranking(
+    tournaments: Annotated[list[str], typer.Argument(metavar="TOURNAMENT...")],
+    weights: Annotated[
+        str | None, typer.Option(help="One weight per tournament, comma-separated (default 1).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Both sides ranked over several tournaments, each weighted (paper §4.4)."""
+    from adversarial_arena.cli.results import ranking_command
+    from adversarial_arena.core.errors import ConfigError
+
+    try:
+        values = [float(w) for w in weights.split(",")] if weights else [1.0] * len(tournaments)
+    except ValueError:
+        raise ConfigError(f"--weights: expected numbers like 1,2,0.5; got '{weights}'") from None
+    ranking_command(_store(db), tournaments, values, console)
+
+
+@app.command()
 def matchups(
     tournament: Annotated[str, typer.Argument(help="Name or id.")], db: DbOption = None
 ) -> None:

@@ -218,3 +218,53 @@ def export_command(
     message.append_text(safe(str(out)))
     console.print(message)
     return count
+
+
+def ranking_command(
+    store: Store, tournaments: list[str], weights: list[float], console: Console
+) -> None:
+    """Attackers and defenders ranked over several tournaments, weighted (paper §4.4).
+
+    Defenders are combined on their average DSR (utility suites come later)."""
+    from adversarial_arena.core.errors import ConfigError
+    from adversarial_arena.scoring import TournamentScores, build_leaderboard, combine_tournaments
+
+    if len(weights) != len(tournaments):
+        raise ConfigError(
+            f"{len(weights)} weight(s) for {len(tournaments)} tournament(s): "
+            "give one weight per tournament"
+        )
+    attackers, defenders = [], []
+    for name, weight in zip(tournaments, weights, strict=True):
+        results = load_results(store, name)
+        board = build_leaderboard(results.records)
+        attackers.append(
+            TournamentScores(
+                results.tournament,
+                weight,
+                {a.attacker: a.score for a in board.attackers if a.score is not None},
+            )
+        )
+        defenders.append(
+            TournamentScores(
+                results.tournament,
+                weight,
+                {d.defender: d.average_dsr for d in board.defenders if d.average_dsr is not None},
+            )
+        )
+    for title, side in (
+        ("Attackers (weighted mean Normalized ASR)", attackers),
+        ("Defenders (weighted mean average DSR)", defenders),
+    ):
+        table = Table(title=title, title_justify="left")
+        for column in ("rank", "bot", "score", "tournaments", "weight"):
+            table.add_column(column)
+        for standing in combine_tournaments(side):
+            table.add_row(
+                str(standing.rank),
+                safe(standing.bot),
+                f"{standing.score:.1f}",
+                str(standing.tournaments),
+                f"{standing.weight:g}",
+            )
+        console.print(table)
