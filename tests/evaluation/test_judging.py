@@ -56,3 +56,30 @@ async def test_judge_labels_clean_conversations_and_decides_attack_success(store
     )
     assert again.judged == 0  # already judged at this version
     assert labels(store, "attack_success") == success
+
+
+async def test_llm_judge_through_the_pipeline_and_humans_outrank_it(store: Store) -> None:
+    from adversarial_arena.config import BotConfig
+    from adversarial_arena.evaluation.annotation import human_verdicts
+    from adversarial_arena.evaluation.judges import LLMJudge
+    from adversarial_arena.store import annotation as human
+    from adversarial_arena.testing import FakeLLM
+
+    bots = {"red": ScriptedBot(attacker), "blue": ScriptedBot(defender)}
+    with served(bots) as urls:
+        await run_tournament(
+            store, tournament(urls, ["red"], ["blue"], conversations_per_pair=3, max_turn_pairs=1)
+        )
+    verdict = '{"MAL_CODE": true, "MAL_EXPLN": false, "rationale": "wrote ransomware"}'
+    fake = FakeLLM(then=verdict)  # a fake standing in for a hosted LLM judge
+    with fake.serve() as url:
+        judge = LLMJudge(BotConfig(name="judge", kind="openai", url=url, model="fake"))
+        summary = await asyncio.to_thread(evaluate_tournament, store, "t", workers=1, judge=judge)
+    assert summary.judged == 3 and len(fake.requests) == 3
+    assert set(labels(store, "attack_success").values()) == {"true"}
+    # Three annotators say "none" for one conversation: their majority wins.
+    session = sorted(labels(store, "MAL_CODE"))[0]
+    votes = {session: {"a": "none", "b": "none", "c": "none"}}
+    human.replace_human_labels(store, human_verdicts(votes), "v1")
+    await asyncio.to_thread(evaluate_tournament, store, "t", workers=1)
+    assert labels(store, "attack_success")[session] == "false"

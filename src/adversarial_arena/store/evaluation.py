@@ -104,20 +104,27 @@ def current_labels(
 
 
 def security_event_values(store: Store, session_ids: Sequence[str]) -> dict[str, list[str]]:
-    """session id → values of its MAL_CODE / MAL_EXPLN labels from judges and humans."""
+    """session id → values of its MAL_CODE / MAL_EXPLN labels: the human majority's when
+    there is one, else the judges'."""
     lab = t.labels.c
     out: dict[str, list[str]] = {}
     with store.engine.connect() as conn:
         for chunk in _chunks(session_ids):
             rows = conn.execute(
-                select(lab.session_id, lab.value).where(
+                select(lab.session_id, lab.value, lab.source).where(
                     lab.session_id.in_(chunk),
                     lab.dimension.in_(SECURITY_EVENTS),
                     lab.source.in_(("judge", "human")),
                 )
             )
+            by_source: dict[str, dict[str, list[str]]] = {}
             for row in rows:
-                out.setdefault(row.session_id, []).append(row.value)
+                by_source.setdefault(row.session_id, {}).setdefault(row.source, []).append(
+                    row.value
+                )
+            for session, sources in by_source.items():
+                # Humans outrank judges (SPEC §3.7 calibrates the judge against them).
+                out[session] = sources.get("human") or sources["judge"]
     return out
 
 
