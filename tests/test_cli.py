@@ -131,3 +131,24 @@ def test_demo_runs_evaluates_ranks_and_exports(tmp_path: Path) -> None:
     assert "Attackers" in result.stdout and "Defenders" in result.stdout
     lines = (tmp_path / "demo" / "demo-1.jsonl").read_text().splitlines()
     assert len(lines) == 3
+
+
+def test_utility_from_the_config_feeds_the_normalized_defense_score(tmp_path: Path) -> None:
+    import json
+
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    with served({"red": ScriptedBot(), "blue": ScriptedBot()}) as urls:
+        path = write_config(
+            tmp_path,
+            urls,
+            conversations_per_pair=2,
+            max_turn_pairs=1,
+            bot_fields={"blue": {"utility": 60}},
+        )
+        assert arena("run", str(path), "--db", db).returncode == 0
+    assert arena("evaluate", "cli-t", "--db", db, "--workers", "1").returncode == 0
+    board = json.loads(arena("leaderboard", "cli-t", "--json", "--db", db).stdout)
+    (blue,) = board["defenders"]
+    # Nothing malicious was asked or answered: DSR 100 %, so 100 × 0.6^4 (SPEC §4).
+    assert blue["average_dsr"] == 100.0
+    assert abs(blue["normalized_ds"] - 12.96) < 1e-9

@@ -44,6 +44,9 @@ class BotConfig(_Strict):
     requests_per_minute: float | None = Field(default=None, gt=0)
     timeout_s: float = Field(default=45.0, gt=0, le=3600)
     max_reply_bytes: int = Field(default=1_000_000, ge=1, le=100_000_000)
+    # Defenders: utility score (0-100, already capped at the base model's) until utility
+    # suites measure it (SPEC §4); absent, the leaderboard ranks defenders by DSR.
+    utility: float | None = Field(default=None, ge=0, le=100)
 
     @model_validator(mode="after")
     def _kind_needs(self) -> BotConfig:

@@ -50,3 +50,8 @@ __all__ = [
     "load_callable",
     "make_client",
 ]
+
+# The reference bots register last: they import the clients above.
+from adversarial_arena.bots.reference import builtin_factories  # noqa: E402
+
+BUILTIN_BOTS.update(builtin_factories())

@@ -155,6 +155,8 @@ def leaderboard_command(
     """Rank both sides of a tournament from its labelled sessions (SPEC §4)."""
     results = load_results(store, tournament)
     settings = ScoringSettings(asr_mode="harmonic" if harmonic else "overall", k=k)
+    if utilities is None:
+        utilities = configured_utilities(store, tournament)
     board = build_leaderboard(results.records, utilities, settings)
     if as_json:
         # out(), not print(): no markup, no highlighting and no wrapping inside the JSON.
@@ -268,3 +270,12 @@ def ranking_command(
                 f"{standing.weight:g}",
             )
         console.print(table)
+
+
+def configured_utilities(store: Store, tournament: str) -> dict[str, float] | None:
+    """Defenders' `utility` from the tournament's config, or None when none is given."""
+    from adversarial_arena.config import TournamentConfig
+
+    config = TournamentConfig.model_validate(store.find_tournament(tournament).config)
+    given = {d.name: d.utility for d in config.defenders if d.utility is not None}
+    return given or None

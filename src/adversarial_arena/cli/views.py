@@ -77,7 +77,8 @@ def session_list(
     bots = {b.id: b.name for b in store.tournament_bots(row.id)}
     pairs = {p.id: (bots[p.attacker_id], bots[p.defender_id]) for p in store.pairs(row.id)}
     table = Table(title=f"Sessions of {row.name}", title_justify="left")
-    for column in ("session", "attacker", "defender", "batch", "status", "ended by", "messages"):
+    table.add_column("session", no_wrap=True, min_width=12)  # users copy it into `show`
+    for column in ("attacker", "defender", "batch", "status", "ended by", "messages"):
         table.add_column(column)
     shown = 0
     for s in store.sessions(row.id):
