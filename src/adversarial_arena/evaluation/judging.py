@@ -41,7 +41,13 @@ async def _judge_all(
         async with gate:
             return await judge.judge(conversation)
 
-    return list(await asyncio.gather(*(one(c) for c in conversations)))
+    try:
+        return list(await asyncio.gather(*(one(c) for c in conversations)))
+    finally:
+        # The judge's HTTP session belongs to this event loop, which ends with the run.
+        close = getattr(judge, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def _label_rows(session_id: str, verdict: Verdict) -> list[dict[str, Any]]:
