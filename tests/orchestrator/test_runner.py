@@ -92,6 +92,9 @@ async def test_failed_call_is_retried_once_with_the_same_request_id(store: Store
     sent = Counter(r.request_id for r in bots["blue"].received)
     assert sorted(sent.values()) == [2, 2, 2, 2]
     assert set(sent) == {m.request_id for m in defender_rows}
+    # Replies that needed a retry still count in the bot's latency figures.
+    blue_id = next(b.id for b in store.list_bots() if b.name == "blue")
+    assert len(store.latencies(outcome.tournament_id)[blue_id]) == 4
 
 
 async def test_second_failure_ends_the_session_as_error(store: Store) -> None:

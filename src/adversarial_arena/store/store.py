@@ -462,7 +462,9 @@ class Store:
                 .join(t.sessions, t.sessions.c.id == t.messages.c.session_id)
                 .where(
                     t.sessions.c.tournament_id == tournament_id,
-                    t.messages.c.error.is_(None),
+                    # A turn that succeeded on its retry keeps the first attempt's error
+                    # but is a reply all the same: only failed turns have no content.
+                    t.messages.c.content.is_not(None),
                     t.messages.c.latency_ms.is_not(None),
                 )
             )
