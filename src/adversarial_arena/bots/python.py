@@ -73,7 +73,7 @@ class PythonBotClient:
         return True  # in-process: ready as soon as it is loaded
 
     async def aclose(self) -> None:
-        return None
+        await self._adapter.aclose()
 
 
 def load_callable(spec: str) -> BotFunction:

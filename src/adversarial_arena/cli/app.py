@@ -6,6 +6,7 @@ User errors (ArenaError) become one red line and an exit code, never a traceback
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -123,6 +124,81 @@ def bots_check(config_path: Annotated[Path, typer.Argument(metavar="CONFIG")]) -
     console.print(table)
     if not all(r.ready for r in rows):
         raise typer.Exit(1)
+
+
+@bots_app.command("list")
+def bots_list() -> None:
+    """The built-in reference bots, to use as `kind: builtin` or with `arena serve-bot`."""
+    from adversarial_arena.cli.serving import builtins_table
+
+    console.print(builtins_table())
+
+
+@app.command("serve-bot")
+def serve_bot(
+    name: Annotated[str, typer.Argument(help="A built-in bot (`arena bots list`).")],
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 9001,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="key=value, as under a config's options: (repeat)."),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Defenders: the model's OpenAI-compatible API base (else local)."),
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Defenders: the model name at --url.")] = None,
+    token_env: Annotated[
+        str | None, typer.Option(help="Defenders: variable holding the model server's token.")
+    ] = None,
+    bot_name: Annotated[
+        str | None, typer.Option("--name", help="The bot's name (default: NAME).")
+    ] = None,
+) -> None:
+    """Serve a built-in bot over HTTP (arena/1), for your own tournaments or tests."""
+    from adversarial_arena.cli.serving import parse_options, serve_bot_command
+
+    fields = {"url": url, "model": model, "token_env": token_env}
+    config = _bot_config(
+        {
+            "name": bot_name or name,
+            "kind": "builtin",
+            "builtin": name,
+            "options": parse_options(option or []),
+            **{key: value for key, value in fields.items() if value is not None},
+        }
+    )
+    serve_bot_command(name, config, host, port, console)
+
+
+@app.command("serve-model")
+def serve_model(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8008,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    model_path: Annotated[
+        Path | None, typer.Option(help="A GGUF file (default: Gemma 3 270M from the extra).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="The model name clients send.")] = "gemma-3-270m",
+    n_ctx: Annotated[int, typer.Option(help="Context window, in tokens.")] = 2048,
+) -> None:
+    """Serve the local model (the [local] extra) as an OpenAI-compatible API."""
+    from adversarial_arena.cli.serving import serve_model_command
+
+    serve_model_command(model_path, name, n_ctx, host, port, console)
+
+
+def _bot_config(data: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
+    from adversarial_arena.config import BotConfig
+    from adversarial_arena.core.errors import ConfigError
+
+    try:
+        return BotConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "bot"
+        raise ConfigError(f"{where}: {first['msg']}") from None
 
 
 # --- running -------------------------------------------------------------------------
@@ -453,33 +529,62 @@ def agreement(
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where results go.")] = Path("demo"),
     conversations: Annotated[int, typer.Option(help="Conversations per pair.")] = 20,
+    config_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="A tournament config (e.g. examples/quickstart.yaml): its built-in bots "
+            "are served over HTTP on loopback. Without it: two small example bots.",
+        ),
+    ] = None,
 ) -> None:
-    """Run a real tournament offline: example bots over HTTP on loopback, SQLite store."""
+    """Run a real tournament offline over HTTP on loopback, then evaluate and export."""
     from adversarial_arena.cli.project import demo_config, serve_example_bots
+    from adversarial_arena.cli.serving import served_builtins, unused_name
 
     directory.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{(directory / 'arena.db').resolve()}"
     store = _store(db)
-    with serve_example_bots() as urls:
-        config: TournamentConfig = demo_config(urls, conversations, store)
-        (directory / "demo.yaml").write_text(config_yaml(config), encoding="utf-8")
+    with contextlib.ExitStack() as stack:
+        if config_path is None:
+            urls = stack.enter_context(serve_example_bots())
+            config: TournamentConfig = demo_config(urls, conversations, store)
+            (directory / "demo.yaml").write_text(config_yaml(config), encoding="utf-8")
+        else:
+            wanted = load_config(config_path)
+            named = wanted.model_copy(update={"name": unused_name(store, wanted.name)})
+            (directory / "demo.yaml").write_text(config_yaml(named), encoding="utf-8")
+            with console.status("loading the built-in bots (and the local model)"):
+                config = stack.enter_context(served_builtins(named))
         tournament_id = create_tournament(store, config)
-        console.print(f"demo tournament {config.name}: bots serving on {', '.join(urls.values())}")
+        bots = [bot.url or "" for _role, bot in config.bots()]
+        console.print(f"tournament {config.name}: bots serving on {', '.join(bots)}")
         control = asyncio.run(_open_tournament(store, tournament_id))
         outcome = _drive(control)
     _report(outcome, store)
-    from adversarial_arena.cli.evaluate import evaluate_command
-    from adversarial_arena.cli.results import export_command, leaderboard_command
+    _demo_results(store, config.name, tournament_id, directory, db)
 
-    console.rule("evaluation")
+
+def _demo_results(store: Store, name: str, tournament_id: str, directory: Path, db: str) -> None:
+    """The demo's evaluation, leaderboard, examples of vulnerable code, and dataset."""
+    from adversarial_arena.cli.evaluate import evaluate_command
+    from adversarial_arena.cli.results import (
+        export_command,
+        leaderboard_command,
+        matchups_command,
+    )
+    from adversarial_arena.cli.serving import found_code_table
     from adversarial_arena.evaluation.judges import KeywordRulesJudge
 
-    evaluate_command(store, config.name, "medium", 2, console, KeywordRulesJudge())
+    console.rule("evaluation")
+    evaluate_command(store, name, "medium", 2, console, KeywordRulesJudge())
+    console.print(found_code_table(store, tournament_id))
     console.rule("leaderboard")
-    leaderboard_command(store, config.name, False, console)
+    leaderboard_command(store, name, False, console)
+    matchups_command(store, name, console)
     console.rule("dataset")
-    dataset = directory / f"{config.name}.jsonl"
-    export_command(store, config.name, "jsonl", dataset, console)
+    dataset = directory / f"{name}.jsonl"
+    export_command(store, name, "jsonl", dataset, console)
     console.print(
         Text.assemble(
             "\nresults: ",
@@ -490,9 +595,9 @@ def demo(
             (str(directory / "demo.yaml"), "bold"),
         )
     )
-    console.print(f"try: arena status {config.name} --db {db}")
-    console.print(f"     arena conversations {config.name} --db {db}")
-    console.print(f"     arena matchups {config.name} --db {db}")
+    console.print(f"try: arena status {name} --db {db}")
+    console.print(f"     arena conversations {name} --db {db}")
+    console.print(f"     arena show SESSION --db {db}")
 
 
 def config_yaml(config: TournamentConfig) -> str:

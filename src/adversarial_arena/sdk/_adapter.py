@@ -124,3 +124,12 @@ class BotFunctionAdapter:
         if inspect.isawaitable(result):  # e.g. a lambda or partial around an async def
             result = await result
         return normalise_reply(result)
+
+    async def aclose(self) -> None:
+        """Release what the function holds (a model client, say), if it says how: an
+        `aclose()` method, sync or async. Called when its server or client closes."""
+        close = getattr(self.fn, "aclose", None)
+        if callable(close):
+            result = close()
+            if inspect.isawaitable(result):
+                await result

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -93,10 +95,16 @@ def make_app(
     async def health_endpoint(_: Request) -> Response:
         return JSONResponse(health_body)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await adapter.aclose()  # e.g. a defender's model client
+
     endpoint = _ArenaEndpoint(adapter, ReplyCache(cache_size))
     return Starlette(
         routes=[
             Route("/", endpoint.handle, methods=["POST"]),
             Route("/health", health_endpoint, methods=["GET"]),
-        ]
+        ],
+        lifespan=lifespan,
     )

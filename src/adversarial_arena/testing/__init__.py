@@ -1,8 +1,9 @@
 """Helpers for tests, ours and users': real loopback servers, a scripted bot, turn
 builders and throw-away PostgreSQL stores."""
 
+from adversarial_arena.models.server import completion_body
 from adversarial_arena.testing.databases import private_postgres_schema
-from adversarial_arena.testing.fake_llm import FakeLLM, FakeLLMFailure, completion_body
+from adversarial_arena.testing.fake_llm import FakeLLM, FakeLLMFailure
 from adversarial_arena.testing.scripted import Received, ScriptedBot, deterministic_reply
 from adversarial_arena.testing.server import (
     RawHandler,

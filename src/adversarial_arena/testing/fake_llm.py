@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from adversarial_arena.models.server import completion_body
 from adversarial_arena.testing.server import serve_in_thread
 
 
@@ -39,23 +40,6 @@ class FakeLLMFailure:
 
 
 ScriptItem = str | FakeLLMFailure
-
-
-def completion_body(content: str, model: str) -> dict[str, Any]:
-    """An OpenAI chat completion whose first choice says `content`."""
-    return {
-        "id": "chatcmpl-fake",
-        "object": "chat.completion",
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-    }
 
 
 class FakeLLM:
