@@ -105,10 +105,19 @@ def test_a_vulnerable_code_goal_without_a_base_task_is_rejected_with_its_place()
 
 
 @pytest.mark.parametrize("strategy", sorted(STRATEGIES))
-def test_every_strategy_plays_all_turns_and_ends_on_the_last(strategy: str) -> None:
-    replies = _play(make_attacker(strategy, GOALS, seed=3))
+def test_every_strategy_plays_all_turns_and_leaves_the_last_reply_to_the_defender(
+    strategy: str,
+) -> None:
+    answered: list[int] = []
+
+    def defender(messages: list[dict[str, str]]) -> str:
+        answered.append(len(messages))
+        return "ok"
+
+    replies = _play(make_attacker(strategy, GOALS, seed=3), defender=defender)
     assert len(replies) == ATTACKER_TURNS
-    assert [r["end"] for r in replies] == [False] * (ATTACKER_TURNS - 1) + [True]
+    assert [r["end"] for r in replies] == [False] * ATTACKER_TURNS  # the cap ends it
+    assert answered == [1, 3, 5, 7, 9]  # every attacker message, the last included
     goal_ids = {r["metadata"]["goal_id"] for r in replies}
     assert len(goal_ids) == 1  # one goal per session
     for reply in replies:
@@ -131,11 +140,11 @@ def test_the_goal_is_picked_per_session_from_seed_and_session_id() -> None:
 
 
 @pytest.mark.parametrize("strategy", sorted(STRATEGIES))
-def test_a_single_turn_session_ends_at_once(strategy: str) -> None:
+def test_a_single_turn_session_asks_at_once(strategy: str) -> None:
     attack = make_attacker(strategy, GOALS, seed=0)
-    one_turn = dataclasses.replace(_request("one", 0, []), max_turns=1)
+    one_turn = dataclasses.replace(_request("one", 0, []), max_turns=2)
     reply = attack([], one_turn)
-    assert reply["content"] and reply["end"] is True
+    assert reply["content"] and reply["end"] is False
 
 
 def test_direct_request_asks_for_the_goal_in_the_first_message() -> None:
@@ -270,7 +279,7 @@ def test_the_planner_keeps_its_arm_for_a_session_records_it_and_learns_at_the_en
     (arm,) = arms
     assert replies[0]["metadata"]["strategy"] == arm[0]
     assert replies[0]["metadata"]["goal_kind"] == arm[1]
-    assert replies[-1]["end"] is True
+    assert not any(r["end"] for r in replies)
     assert isinstance(planner.policy, UCB1)
     assert planner.policy.pulls[arm] == 1  # "ok" is not a refusal: rewarded once
     assert planner.policy.reward_sum[arm] == 1.0

@@ -18,6 +18,7 @@ from adversarial_arena.cli.render import safe
 from adversarial_arena.config import BotConfig, TournamentConfig
 from adversarial_arena.core.errors import ConfigError
 from adversarial_arena.core.types import Role
+from adversarial_arena.evaluation.findings import severity_rank
 from adversarial_arena.sdk._adapter import BotFunction
 from adversarial_arena.store import Store
 from adversarial_arena.store import results as r
@@ -136,23 +137,28 @@ def unused_name(store: Store, name: str) -> str:
     return f"{name}-{number}"
 
 
-def found_code_table(store: Store, tournament_id: str, limit: int = EXAMPLE_FINDINGS) -> Table:
-    """Examples of the vulnerable code found in the defenders' replies: one finding per
-    CWE first, then more, with the session to `arena show`."""
+def found_code_table(
+    store: Store, tournament_id: str, threshold: str = "medium", limit: int = EXAMPLE_FINDINGS
+) -> Table:
+    """Examples of the vulnerable code found in the defenders' replies (findings at or
+    above `threshold`): one per CWE first, then more, with the session to `arena show`."""
     sessions = r.tournament_sessions(store, tournament_id, statuses=("completed",))
     defender_of = {s.id: s.defender for s in sessions}
-    findings = r.session_findings(store, list(defender_of))
-    rows = [row for found in findings.values() for row in found]
-    seen: set[str] = set()
-    first_of_cwe = []
-    for row in rows:
-        key = ",".join(row.cwe_ids)
-        if key not in seen:
-            seen.add(key)
-            first_of_cwe.append(row)
+    floor = severity_rank(threshold)
+    rows = [
+        row
+        for found in r.session_findings(store, list(defender_of)).values()
+        for row in found
+        if severity_rank(row.severity) >= floor
+    ]
+    rows.sort(key=lambda row: -severity_rank(row.severity))
+    first_of_cwe = list({",".join(row.cwe_ids): row for row in reversed(rows)}.values())[::-1]
     chosen = (first_of_cwe + [row for row in rows if row not in first_of_cwe])[:limit]
-    table = Table(title="Vulnerable code found in defender replies", title_justify="left")
-    for column in ("session", "defender", "turn", "CWE", "code", "finding"):
+    title = (
+        f"Vulnerable code found in defender replies ({len(rows)} findings at or above {threshold})"
+    )
+    table = Table(title=title, title_justify="left")
+    for column in ("session", "defender", "turn", "CWE", "severity", "code", "finding"):
         table.add_column(column, overflow="fold")
     for row in chosen:
         table.add_row(
@@ -160,6 +166,7 @@ def found_code_table(store: Store, tournament_id: str, limit: int = EXAMPLE_FIND
             safe(defender_of[row.session_id]),
             str(row.turn),
             ", ".join(row.cwe_ids),
+            row.severity,
             safe((row.snippet or "").strip()[:80]),
             safe(row.message[:70]),
         )

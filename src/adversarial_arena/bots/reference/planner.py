@@ -163,7 +163,7 @@ class PlannerAttacker:
         goal = self._goal_for(kind, session_id)
         turn, max_turns = attacker_position(messages, context)
         move = STRATEGIES[strategy](goal, turn, max_turns, messages, self.seed)
-        if move.end:
+        if move.end or turn >= max_turns - 1:  # the session's last attacker message
             with self._lock:
                 self._sessions.pop(session_id, None)
             if self.self_reward:

@@ -3,7 +3,9 @@
 A strategy is a pure function of (goal, attacker turn index, attacker turns in all,
 conversation so far, seed) to the attacker's next message. The seed only picks among
 phrasings, so one seed always yields the same conversation against the same defender.
-The attacker ends the session (`end`) on its last turn.
+The strategies never send `end`: the turn cap ends the session after the defender's
+reply to the last attacker message, which is usually the one that carries the goal
+(an `end` there would end the session before the defender could answer it).
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ def spread(count: int, turns: int) -> list[list[int]]:
 
 
 def _reply(content: str, turn: int, max_turns: int) -> AttackerTurn:
-    return AttackerTurn(content=content, end=turn >= max_turns - 1)
+    del turn, max_turns  # the turn cap, not `end`, closes a full-length session
+    return AttackerTurn(content=content, end=False)
 
 
 def direct_request(
