@@ -6,6 +6,7 @@
    a separate process: makespan against its lower bound.
 3. static-analysis throughput (1 and 2 processes) and diversity time for a 1,000-attack
    match-up against a plain sacrebleu double loop.
+4. the guarded defender's own cost per reply, and the local model's tokens/s.
 
     .venv/bin/python benchmarks/run.py [--quick]
 """
@@ -18,6 +19,7 @@ import platform
 import sys
 
 import analysis_bench
+import defender_bench
 import diversity_bench
 import makespan
 import orchestrator_overhead as overhead
@@ -93,6 +95,8 @@ def main() -> None:
     analysis_bench.main([])
     print("\ndiversity of a 1,000-attack match-up", flush=True)
     diversity_bench.main([])
+    print("\nreference defenders", flush=True)
+    defender_bench.main([])
 
 
 if __name__ == "__main__":

@@ -38,9 +38,17 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve_bot(*args: str) -> Iterator[str]:
     """`arena serve-bot ARGS` in a subprocess; yields its URL once /health answers."""
+    with serving("serve-bot", *args) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(*args: str) -> Iterator[str]:
+    """`arena ARGS --port P` in a subprocess; yields http://127.0.0.1:P/ once its /health
+    answers, and stops it with Ctrl-C (SIGINT) afterwards."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "adversarial_arena", "serve-bot", *args, "--port", str(port)],
+        [sys.executable, "-m", "adversarial_arena", *args, "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -54,7 +62,7 @@ def serve_bot(*args: str) -> Iterator[str]:
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(url + "health", timeout=1).status_code == 200:
                     break
-            assert time.monotonic() < deadline, "serve-bot did not answer /health in 60 s"
+            assert time.monotonic() < deadline, f"{args[0]} did not answer /health in 60 s"
             time.sleep(0.05)
         yield url
     finally:

@@ -11,8 +11,10 @@ from adversarial_arena.bots.reference import builtin_function
 from adversarial_arena.bots.reference.verifier import verify
 from adversarial_arena.config import BotConfig
 from adversarial_arena.core.types import Role
+from adversarial_arena.models import OpenAIModel
 from adversarial_arena.sdk import make_app
 from adversarial_arena.testing import make_turn, serve_in_thread
+from tests.test_cli_serving import serving
 
 pytest.importorskip(
     "llama_cpp",
@@ -60,3 +62,13 @@ async def test_guarded_defender_on_gemma_over_http_sends_only_verified_code() ->
     assert reply.metadata["intent"] == "benign"
     assert reply.metadata["action"] in {"passed", "regenerated", "repaired"}
     assert reply.metadata["elapsed_s"] < 60
+
+
+async def test_arena_serve_model_answers_openai_chat_completions() -> None:
+    with serving("serve-model", "--name", "gemma-local") as url:
+        model = OpenAIModel("served", url + "v1", "gemma-local", timeout_s=60)
+        try:
+            reply = await model.generate(ASK, max_tokens=24)
+        finally:
+            await model.aclose()
+    assert reply.strip()

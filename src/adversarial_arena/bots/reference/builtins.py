@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -36,7 +37,7 @@ from adversarial_arena.evaluation.findings import Severity
 from adversarial_arena.models.base import TextModel
 from adversarial_arena.sdk._adapter import BotFunction
 
-_ATTACKER_OPTIONS = {"seed", "kinds"}
+_ATTACKER_OPTIONS = {"seed", "kinds", "rewriter"}
 _PLANNER_OPTIONS = _ATTACKER_OPTIONS | {"policy", "strategies", "history"}
 
 
@@ -85,11 +86,38 @@ def _seed_and_goals(config: BotConfig) -> tuple[int, tuple[Goal, ...]]:
     return seed, load_goals(config.options.get("kinds"))
 
 
+def _with_rewriter(config: BotConfig, attack: BotFunction) -> BotFunction:
+    """`attack`, its messages reworded by an LLM when `options.rewriter` names one."""
+    if "rewriter" not in config.options:
+        return attack
+    from adversarial_arena.bots._transport import read_token
+    from adversarial_arena.bots.reference.rewriter import RewriterOptions, RewrittenAttacker
+    from adversarial_arena.models.openai_model import OpenAIModel
+
+    options = _validated(config, RewriterOptions, config.options["rewriter"], "rewriter")
+    token = read_token(config.name, options.token_env)
+    model = OpenAIModel(
+        f"{config.name}/rewriter",
+        options.url,
+        options.model,
+        token=token.get_secret_value() if token is not None else None,
+        timeout_s=options.timeout_s,
+        max_concurrency=config.max_concurrency,
+    )
+    return RewrittenAttacker(
+        attack,
+        model,
+        instruction=options.instruction,
+        max_tokens=options.max_tokens,
+        temperature=options.temperature,
+    )
+
+
 def _strategy_builder(strategy: str) -> Callable[[BotConfig], BotFunction]:
     def build(config: BotConfig) -> BotFunction:
         _check_options(config, _ATTACKER_OPTIONS)
         seed, goals = _seed_and_goals(config)
-        return make_attacker(strategy, goals, seed)
+        return _with_rewriter(config, make_attacker(strategy, goals, seed))
 
     return build
 
@@ -110,16 +138,24 @@ def _build_planner(config: BotConfig) -> BotFunction:
         if not isinstance(history, str):
             raise ConfigError(f"bot '{config.name}': option 'history' must be a store URL")
         learn_from_store(planner, history, config.name)
-    return planner
+    return _with_rewriter(config, planner)
+
+
+_Options = TypeVar("_Options", bound=BaseModel)
+
+
+def _validated(config: BotConfig, model: type[_Options], data: object, where: str) -> _Options:
+    """`data` as `model`, or a ConfigError naming the bot and the option's path."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        path = ".".join(part for part in (where, *map(str, first["loc"])) if part)
+        raise ConfigError(f"bot '{config.name}': options.{path}: {first['msg']}") from None
 
 
 def defender_options(config: BotConfig) -> DefenderOptions:
-    try:
-        return DefenderOptions.model_validate(config.options)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "options"
-        raise ConfigError(f"bot '{config.name}': options.{where}: {first['msg']}") from None
+    return _validated(config, DefenderOptions, config.options, "")
 
 
 def defender_model(config: BotConfig, options: DefenderOptions) -> TextModel:
