@@ -111,7 +111,7 @@ def test_run_then_read_the_results(tmp_path: Path) -> None:
 
 def test_bot_output_cannot_drive_the_terminal(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'a.db'}"
-    evil = "[bold red]markup[/] \x1b[2J\x1b]0;pwned\x07"
+    evil = "[bold red]markup[/] \x1b[2J\x1b]0;pwned\x07 admin\u202e\u2066 ok"
     bots = {"red": ScriptedBot(lambda _m, _c: evil), "blue": ScriptedBot()}
     with served(bots) as urls:
         path = write_config(tmp_path, urls, conversations_per_pair=1, max_turn_pairs=1)
@@ -121,6 +121,7 @@ def test_bot_output_cannot_drive_the_terminal(tmp_path: Path) -> None:
     shown = arena("show", session, "--db", db).stdout
     assert "[bold red]markup[/]" in shown  # shown as text, not interpreted
     assert "\x1b" not in shown and "\\x1b[2J" in shown
+    assert "\u202e" not in shown and "\\u202e\\u2066" in shown  # no reordered text
 
 
 def test_demo_runs_evaluates_ranks_and_exports(tmp_path: Path) -> None:
@@ -152,3 +153,10 @@ def test_utility_from_the_config_feeds_the_normalized_defense_score(tmp_path: Pa
     # Nothing malicious was asked or answered: DSR 100 %, so 100 × 0.6^4 (SPEC §4).
     assert blue["average_dsr"] == 100.0
     assert abs(blue["normalized_ds"] - 12.96) < 1e-9
+
+
+def test_a_wrong_option_is_a_usage_error_not_an_internal_one() -> None:
+    result = arena("status", "--no-such-option")
+    assert result.returncode == 2
+    assert "No such option: --no-such-option" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr

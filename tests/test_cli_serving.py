@@ -122,9 +122,29 @@ def test_serve_bot_with_an_unknown_name_or_option_is_one_clear_line() -> None:
     assert "no built-in bot named 'attacker-nope'" in unknown.stderr
     assert "attacker-planner" in unknown.stderr  # the known names are listed
     bad = arena("serve-bot", "attacker-direct", "--option", "colour=red")
-    assert bad.returncode == 2 and "unknown option(s) colour" in bad.stderr
-    for result in (unknown, bad):
+    assert bad.returncode == 2 and "unknown option 'colour'" in bad.stderr
+    wrong = arena("serve-bot", "attacker-planner", "--option", "strategies=direct")
+    assert wrong.returncode == 2
+    assert "bot 'attacker-planner': options.strategies: Input should be a valid list" in (
+        wrong.stderr
+    )
+    for result in (unknown, bad, wrong):
         assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_serve_bot_on_a_port_that_is_taken_or_impossible_says_so() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        busy = arena("serve-bot", "attacker-direct", "--port", port)
+    assert busy.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in busy.stderr
+    assert "serving" not in busy.stdout
+    impossible = arena("serve-bot", "attacker-direct", "--port", "99999")
+    assert impossible.returncode == 2 and "Invalid value for '--port'" in impossible.stderr
+    for result in (busy, impossible):
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
 
 
 def test_demo_with_a_config_serves_its_builtins_and_finds_the_vulnerable_code(

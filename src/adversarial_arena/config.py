@@ -110,6 +110,13 @@ class TournamentConfig(_Strict):
 Path_ = tuple[str | int, ...]
 
 
+def first_error(exc: ValidationError) -> tuple[str, ErrorDetails]:
+    """The first error of a validation, and where it is ("options.budget_s"; "" at the
+    top): what a one-line message names."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    return ".".join(str(part) for part in first["loc"]), first
+
+
 def _line_map(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):

@@ -60,7 +60,8 @@ async def test_guarded_defender_on_gemma_over_http_sends_only_verified_code() ->
     assert reply.content.strip()
     assert verify(reply.content).clean  # whatever the model drafted, nothing flagged leaves
     assert reply.metadata["intent"] == "benign"
-    assert reply.metadata["action"] in {"passed", "regenerated", "repaired"}
+    # A draft that passed went out as the model wrote it; any other was flagged first.
+    assert (reply.metadata["action"] == "passed") == (not reply.metadata["draft_findings"])
     assert reply.metadata["elapsed_s"] < 60
 
 

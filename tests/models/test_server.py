@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from adversarial_arena.core.errors import BotCallError, CallFailure
 from adversarial_arena.models import Messages, OpenAIModel, make_openai_app
+from adversarial_arena.models.server import MAX_REQUEST_BYTES
 from adversarial_arena.testing import serve_in_thread
 
 ASK = [{"role": "user", "content": "Hash a password."}]
@@ -40,6 +42,7 @@ class EchoModel:
                 "temperature": temperature,
                 "prefix": prefix,
                 "stop": list(stop),
+                "deadline": deadline,
             }
         )
         last = messages[-1]["content"]
@@ -75,7 +78,9 @@ async def test_openai_model_gets_the_model_reply(url: str, echo: EchoModel) -> N
     finally:
         await model.aclose()
     assert reply == "echo: Hash a password."
-    assert echo.calls[-1] == {
+    call = dict(echo.calls[-1])
+    assert call.pop("deadline") > time.time()
+    assert call == {
         "messages": ASK,
         "max_tokens": 17,
         "temperature": 0.3,
@@ -168,3 +173,18 @@ def test_models_and_health(url: str) -> None:
     models = httpx.get(url + "/v1/models", timeout=10).json()
     assert [entry["id"] for entry in models["data"]] == ["echo-1"]
     assert httpx.get(url + "/health", timeout=10).status_code == 200
+
+
+def test_every_request_gets_the_server_deadline(echo: EchoModel) -> None:
+    with serve_in_thread(make_openai_app(echo, model_name="echo-1", timeout_s=7)) as base:
+        started = time.time()
+        chat(base, {"messages": ASK})
+    deadline = echo.calls[-1]["deadline"]
+    assert started + 6 < deadline <= time.time() + 7
+
+
+def test_a_request_over_the_size_cap_is_413(url: str) -> None:
+    huge = {"messages": [{"role": "user", "content": "x" * MAX_REQUEST_BYTES}]}
+    response = chat(url, huge)
+    assert response.status_code == 413
+    assert "bytes" in response.json()["error"]["message"]

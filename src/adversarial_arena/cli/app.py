@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import click
 import typer
@@ -137,7 +137,7 @@ def bots_list() -> None:
 @app.command("serve-bot")
 def serve_bot(
     name: Annotated[str, typer.Argument(help="A built-in bot (`arena bots list`).")],
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 9001,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 9001,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     option: Annotated[
         list[str] | None,
@@ -173,32 +173,34 @@ def serve_bot(
 
 @app.command("serve-model")
 def serve_model(
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8008,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8008,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     model_path: Annotated[
         Path | None, typer.Option(help="A GGUF file (default: Gemma 3 270M from the extra).")
     ] = None,
     name: Annotated[str, typer.Option(help="The model name clients send.")] = "gemma-3-270m",
     n_ctx: Annotated[int, typer.Option(help="Context window, in tokens.")] = 2048,
+    timeout_s: Annotated[
+        float, typer.Option(help="Longest reply; the model then sends what it has.", min=1)
+    ] = 120.0,
 ) -> None:
     """Serve the local model (the [local] extra) as an OpenAI-compatible API."""
     from adversarial_arena.cli.serving import serve_model_command
 
-    serve_model_command(model_path, name, n_ctx, host, port, console)
+    serve_model_command(model_path, name, n_ctx, timeout_s, host, port, console)
 
 
 def _bot_config(data: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
-    from adversarial_arena.config import BotConfig
+    from adversarial_arena.config import BotConfig, first_error
     from adversarial_arena.core.errors import ConfigError
 
     try:
         return BotConfig.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "bot"
-        raise ConfigError(f"{where}: {first['msg']}") from None
+        where, first = first_error(exc)
+        raise ConfigError(f"{where or 'bot'}: {first['msg']}") from None
 
 
 # --- running -------------------------------------------------------------------------
@@ -611,6 +613,13 @@ def config_yaml(config: TournamentConfig) -> str:
 # --- entry point ---------------------------------------------------------------------
 
 
+# typer 0.2x raises the exceptions of the click it vendors, which click's classes miss.
+_TYPER_CLICK = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_USAGE_ERRORS = (click.ClickException, cast(type[click.ClickException], _TYPER_CLICK))
+_ABORTS = (click.exceptions.Abort, typer.Abort)
+_EXITS = (click.exceptions.Exit, typer.Exit)
+
+
 def main(argv: list[str] | None = None) -> None:
     level = os.environ.get("ARENA_LOG_LEVEL")
     if level:  # e.g. ARENA_LOG_LEVEL=DEBUG: logs (httpx's too) go to stderr
@@ -622,13 +631,13 @@ def main(argv: list[str] | None = None) -> None:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             errors.print(Text("error: ", style="bold red") + render.safe(line))
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except _ABORTS:
         errors.print("aborted")
         sys.exit(130)
-    except click.ClickException as exc:
+    except _USAGE_ERRORS as exc:  # a wrong option or argument: click's own message
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except _EXITS as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         errors.print("interrupted")

@@ -4,6 +4,7 @@ step that serves a config's built-in bots over HTTP on loopback."""
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from rich.text import Text
 from adversarial_arena.bots.reference import BUILTINS, builtin_function, describe_builtins
 from adversarial_arena.cli.render import safe
 from adversarial_arena.config import BotConfig, TournamentConfig
-from adversarial_arena.core.errors import ConfigError
+from adversarial_arena.core.errors import ArenaError, ConfigError
 from adversarial_arena.core.types import Role
 from adversarial_arena.evaluation.findings import severity_rank
 from adversarial_arena.sdk._adapter import BotFunction
@@ -55,10 +56,23 @@ def build_builtin(config: BotConfig) -> tuple[Role, BotFunction]:
     return role, fn
 
 
+def check_port(host: str, port: int) -> None:
+    """ArenaError unless host:port can be listened on (checked before a model loads)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ArenaError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
+            ) from None
+
+
 def serve_bot_command(name: str, config: BotConfig, host: str, port: int, console: Console) -> None:
     """Serve the built-in bot `name` on host:port until interrupted."""
     from adversarial_arena.sdk import serve
 
+    check_port(host, port)
     role, fn = build_builtin(config)
     console.print(
         Text.assemble(
@@ -73,11 +87,18 @@ def serve_bot_command(name: str, config: BotConfig, host: str, port: int, consol
 
 
 def serve_model_command(
-    model_path: Path | None, name: str, n_ctx: int, host: str, port: int, console: Console
+    model_path: Path | None,
+    name: str,
+    n_ctx: int,
+    timeout_s: float,
+    host: str,
+    port: int,
+    console: Console,
 ) -> None:
     """Serve the local model as an OpenAI-compatible API until interrupted."""
     from adversarial_arena.models import LocalModel, serve_model
 
+    check_port(host, port)
     model = LocalModel(model_path, n_ctx=n_ctx, name=name)
     with console.status("loading the local model"):
         model.load()
@@ -88,7 +109,7 @@ def serve_model_command(
             " (OpenAI-compatible chat completions; Ctrl-C stops)",
         )
     )
-    serve_model(model, host=host, port=port, model_name=name)
+    serve_model(model, host=host, port=port, model_name=name, timeout_s=timeout_s)
 
 
 def builtins_table() -> Table:

@@ -32,7 +32,7 @@ class OpenAIModel:
         url: str,
         model: str,
         *,
-        token: str | None = None,
+        token: SecretStr | str | None = None,
         timeout_s: float = 45.0,
         max_concurrency: int = 4,
         max_reply_bytes: int = 1_000_000,
@@ -47,7 +47,7 @@ class OpenAIModel:
             timeout_s=timeout_s,
             max_concurrency=max_concurrency,
             max_reply_bytes=max_reply_bytes,
-            token=SecretStr(token) if token is not None else None,
+            token=SecretStr(token) if isinstance(token, str) else token,
         )
 
     def __repr__(self) -> str:

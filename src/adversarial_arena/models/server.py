@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from adversarial_arena.config import first_error
 from adversarial_arena.core.errors import ArenaError, BotCallError, CallFailure
 from adversarial_arena.models.base import TextModel
 
@@ -34,6 +35,8 @@ logger = logging.getLogger("adversarial_arena.models.server")
 
 DEFAULT_MAX_TOKENS = 256
 MAX_TOKENS_CAP = 2048
+MAX_REQUEST_BYTES = 4_000_000
+DEFAULT_TIMEOUT_S = 120.0
 
 
 class _ChatMessage(BaseModel):
@@ -72,8 +75,8 @@ def _error(status: int, message: str, *, kind: str, param: str | None = None) ->
 
 
 def _invalid(exc: ValidationError) -> JSONResponse:
-    first = exc.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
+    where, first = first_error(exc)
+    where = where or "body"
     return _error(422, f"{where}: {first['msg']}", kind="invalid_request_error", param=where)
 
 
@@ -98,13 +101,21 @@ def completion_body(content: str, model_name: str) -> dict[str, Any]:
 
 
 class _ChatEndpoint:
-    def __init__(self, model: TextModel, model_name: str) -> None:
+    def __init__(self, model: TextModel, model_name: str, timeout_s: float) -> None:
         self._model = model
         self._model_name = model_name
+        self._timeout_s = timeout_s
 
     async def handle(self, request: Request) -> Response:
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_REQUEST_BYTES:
+                return _error(
+                    413, f"request over {MAX_REQUEST_BYTES:,} bytes", kind="invalid_request_error"
+                )
         try:
-            data = pydantic_core.from_json(await request.body(), allow_inf_nan=False)
+            data = pydantic_core.from_json(bytes(body), allow_inf_nan=False)
         except ValueError as exc:
             return _error(400, f"body is not JSON: {exc}", kind="invalid_request_error")
         try:
@@ -142,14 +153,20 @@ class _ChatEndpoint:
             temperature=chat.temperature,
             prefix=prefix,
             stop=chat.stop_list(),
+            # A request nobody waits for any more must not hold the model: a local
+            # model stops here and answers with what it has.
+            deadline=time.time() + self._timeout_s,
         )
         # The model's text includes the prefix; the client already has it.
         return text.removeprefix(prefix)
 
 
-def make_openai_app(model: TextModel, *, model_name: str) -> Starlette:
-    """An ASGI app serving `model` as an OpenAI-compatible chat completions API."""
-    endpoint = _ChatEndpoint(model, model_name)
+def make_openai_app(
+    model: TextModel, *, model_name: str, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> Starlette:
+    """An ASGI app serving `model` as an OpenAI-compatible chat completions API; a reply
+    takes at most `timeout_s` (a local model then answers with what it has written)."""
+    endpoint = _ChatEndpoint(model, model_name, timeout_s)
     models_body = {
         "object": "list",
         "data": [{"id": model_name, "object": "model", "created": 0, "owned_by": "arena"}],
@@ -171,7 +188,13 @@ def make_openai_app(model: TextModel, *, model_name: str) -> Starlette:
 
 
 def serve_model(
-    model: TextModel, *, host: str = "127.0.0.1", port: int = 8008, model_name: str
+    model: TextModel,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8008,
+    model_name: str,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> None:
     """Serve `model` at http://host:port/v1 until interrupted (blocking)."""
-    uvicorn.run(make_openai_app(model, model_name=model_name), host=host, port=port)
+    app = make_openai_app(model, model_name=model_name, timeout_s=timeout_s)
+    uvicorn.run(app, host=host, port=port)

@@ -7,38 +7,37 @@ over HTTP (`arena serve-bot NAME`) from the same code.
     defender-plain        a system prompt and a model
     defender-guarded      the same model behind intent check, verifier and budget
 
-Attacker options: `seed`, `kinds` (goal kinds), and for the planner `policy` (`ucb1` |
-`thompson`), `strategies` and `history` (a store URL whose evaluated sessions of this
-attacker warm-start its bandit). Defender options are `DefenderOptions`; the model is
-the bot's `url` + `model` (+ `token_env`) when `url` is set (any OpenAI-compatible
-server), else the local model (the `[local]` extra).
+Each reads its `options:` through its own model below (`AttackerOptions`,
+`PlannerOptions`, `PlainOptions`, `GuardedOptions`): an unknown or ill-typed option is a
+ConfigError naming the bot and the option. A defender's model is the bot's `url` +
+`model` (+ `token_env`) when `url` is set (any OpenAI-compatible server), else the local
+model (the `[local]` extra).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from pathlib import Path
+from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from adversarial_arena.bots.reference.defenders import (
     PLAIN_SYSTEM_PROMPT,
     GuardedDefender,
     PlainDefender,
 )
-from adversarial_arena.bots.reference.goals import Goal, load_goals
+from adversarial_arena.bots.reference.goals import GoalKind, load_goals
 from adversarial_arena.bots.reference.planner import PlannerAttacker
+from adversarial_arena.bots.reference.rewriter import RewriterOptions, RewrittenAttacker
 from adversarial_arena.bots.reference.strategies import STRATEGIES, make_attacker
-from adversarial_arena.config import BotConfig
+from adversarial_arena.config import BotConfig, first_error
 from adversarial_arena.core.errors import ConfigError
 from adversarial_arena.core.types import Role
 from adversarial_arena.evaluation.findings import Severity
 from adversarial_arena.models.base import TextModel
 from adversarial_arena.sdk._adapter import BotFunction
-
-_ATTACKER_OPTIONS = {"seed", "kinds", "rewriter"}
-_PLANNER_OPTIONS = _ATTACKER_OPTIONS | {"policy", "strategies", "history"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +49,54 @@ class BuiltinBot:
     build: Callable[[BotConfig], BotFunction]
 
 
-class DefenderOptions(BaseModel):
-    """What `options:` may hold for `defender-plain` and `defender-guarded`."""
-
+class _Options(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AttackerOptions(_Options):
+    """`options:` of `attacker-<strategy>`."""
+
+    seed: StrictInt = 0  # picks goals and phrasings
+    kinds: list[GoalKind] | None = None  # goal kinds to draw from (default: all)
+    rewriter: RewriterOptions | None = None  # an LLM that rewords each message
+
+
+class PlannerOptions(AttackerOptions):
+    """`options:` of `attacker-planner`."""
+
+    policy: Literal["ucb1", "thompson"] = "ucb1"
+    strategies: list[str] | None = None  # default: all six
+    history: str | None = None  # a store URL whose evaluated sessions warm-start it
+
+    @field_validator("strategies")
+    @classmethod
+    def _known_strategies(cls, names: list[str] | None) -> list[str] | None:
+        unknown = [name for name in names or () if name not in STRATEGIES]
+        if unknown:
+            raise ValueError(f"unknown strategy '{unknown[0]}'; known: {', '.join(STRATEGIES)}")
+        return names
+
+
+class ModelOptions(_Options):
+    """What both reference defenders take: how to generate, and the local model."""
+
+    max_tokens: int = Field(default=256, ge=1)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     # The local model (used when the bot has no url): a GGUF file, else Gemma 3 270M.
     model_path: str | None = None
     n_ctx: int = Field(default=2048, ge=256)
     n_threads: int | None = Field(default=None, ge=1)
-    max_tokens: int = Field(default=256, ge=1)
-    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
-    system_prompt: str = PLAIN_SYSTEM_PROMPT  # defender-plain only
-    # defender-guarded only:
+
+
+class PlainOptions(ModelOptions):
+    """`options:` of `defender-plain`."""
+
+    system_prompt: str = PLAIN_SYSTEM_PROMPT
+
+
+class GuardedOptions(ModelOptions):
+    """`options:` of `defender-guarded`."""
+
     budget_s: float = Field(default=45.0, gt=0)
     refuse_malicious: bool = True
     reasoning: bool = False
@@ -70,114 +105,94 @@ class DefenderOptions(BaseModel):
     threshold: Severity = Severity.MEDIUM
 
 
-def _check_options(config: BotConfig, known: set[str]) -> None:
-    unknown = set(config.options) - known
-    if unknown:
-        raise ConfigError(
-            f"bot '{config.name}': unknown option(s) {', '.join(sorted(unknown))}; "
-            f"known: {', '.join(sorted(known))}"
-        )
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
-def _seed_and_goals(config: BotConfig) -> tuple[int, tuple[Goal, ...]]:
-    seed = config.options.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ConfigError(f"bot '{config.name}': option 'seed' must be an integer")
-    return seed, load_goals(config.options.get("kinds"))
+def bot_options(config: BotConfig, model: type[_Model]) -> _Model:
+    """`config.options` as `model`, or a ConfigError naming the bot and the option."""
+    try:
+        return model.model_validate(config.options)
+    except ValidationError as exc:
+        path, first = first_error(exc)
+        if first["type"] == "extra_forbidden":
+            known = ", ".join(model.model_fields)
+            raise ConfigError(
+                f"bot '{config.name}': unknown option '{path}' (known: {known})"
+            ) from None
+        raise ConfigError(f"bot '{config.name}': options.{path}: {first['msg']}") from None
 
 
-def _with_rewriter(config: BotConfig, attack: BotFunction) -> BotFunction:
-    """`attack`, its messages reworded by an LLM when `options.rewriter` names one."""
-    if "rewriter" not in config.options:
-        return attack
+def _openai_model(
+    config: BotConfig, name: str, url: str, model: str, token_env: str | None, timeout_s: float
+) -> TextModel:
     from adversarial_arena.bots._transport import read_token
-    from adversarial_arena.bots.reference.rewriter import RewriterOptions, RewrittenAttacker
     from adversarial_arena.models.openai_model import OpenAIModel
 
-    options = _validated(config, RewriterOptions, config.options["rewriter"], "rewriter")
-    token = read_token(config.name, options.token_env)
-    model = OpenAIModel(
-        f"{config.name}/rewriter",
-        options.url,
-        options.model,
-        token=token.get_secret_value() if token is not None else None,
-        timeout_s=options.timeout_s,
+    return OpenAIModel(
+        name,
+        url,
+        model,
+        token=read_token(config.name, token_env),
+        timeout_s=timeout_s,
         max_concurrency=config.max_concurrency,
+    )
+
+
+def _with_rewriter(config: BotConfig, options: AttackerOptions, attack: BotFunction) -> BotFunction:
+    """`attack`, its messages reworded by an LLM when `options.rewriter` names one."""
+    writer = options.rewriter
+    if writer is None:
+        return attack
+    model = _openai_model(
+        config,
+        f"{config.name}/rewriter",
+        writer.url,
+        writer.model,
+        writer.token_env,
+        writer.timeout_s,
     )
     return RewrittenAttacker(
         attack,
         model,
-        instruction=options.instruction,
-        max_tokens=options.max_tokens,
-        temperature=options.temperature,
+        instruction=writer.instruction,
+        max_tokens=writer.max_tokens,
+        temperature=writer.temperature,
     )
 
 
 def _strategy_builder(strategy: str) -> Callable[[BotConfig], BotFunction]:
     def build(config: BotConfig) -> BotFunction:
-        _check_options(config, _ATTACKER_OPTIONS)
-        seed, goals = _seed_and_goals(config)
-        return _with_rewriter(config, make_attacker(strategy, goals, seed))
+        options = bot_options(config, AttackerOptions)
+        attack = make_attacker(strategy, load_goals(options.kinds), options.seed)
+        return _with_rewriter(config, options, attack)
 
     return build
 
 
 def _build_planner(config: BotConfig) -> BotFunction:
-    _check_options(config, _PLANNER_OPTIONS)
-    seed, goals = _seed_and_goals(config)
+    options = bot_options(config, PlannerOptions)
     planner = PlannerAttacker(
-        goals,
-        seed,
-        policy=config.options.get("policy", "ucb1"),
-        strategies=config.options.get("strategies"),
+        load_goals(options.kinds),
+        options.seed,
+        policy=options.policy,
+        strategies=options.strategies,
     )
-    history = config.options.get("history")
-    if history is not None:
+    if options.history is not None:
         from adversarial_arena.bots.reference.history import learn_from_store
 
-        if not isinstance(history, str):
-            raise ConfigError(f"bot '{config.name}': option 'history' must be a store URL")
-        learn_from_store(planner, history, config.name)
-    return _with_rewriter(config, planner)
+        learn_from_store(planner, options.history, config.name)
+    return _with_rewriter(config, options, planner)
 
 
-_Options = TypeVar("_Options", bound=BaseModel)
-
-
-def _validated(config: BotConfig, model: type[_Options], data: object, where: str) -> _Options:
-    """`data` as `model`, or a ConfigError naming the bot and the option's path."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        path = ".".join(part for part in (where, *map(str, first["loc"])) if part)
-        raise ConfigError(f"bot '{config.name}': options.{path}: {first['msg']}") from None
-
-
-def defender_options(config: BotConfig) -> DefenderOptions:
-    return _validated(config, DefenderOptions, config.options, "")
-
-
-def defender_model(config: BotConfig, options: DefenderOptions) -> TextModel:
+def defender_model(config: BotConfig, options: ModelOptions) -> TextModel:
     """The model behind a reference defender: the bot's OpenAI-compatible `url`, or the
     local model."""
     if config.url is not None:
-        from adversarial_arena.bots._transport import read_token
-        from adversarial_arena.models.openai_model import OpenAIModel
-
         if config.model is None:
             raise ConfigError(f"bot '{config.name}': a url needs a model name (model:)")
-        token = read_token(config.name, config.token_env)
-        return OpenAIModel(
-            config.name,
-            config.url,
-            config.model,
-            token=token.get_secret_value() if token is not None else None,
-            timeout_s=config.timeout_s,
-            max_concurrency=config.max_concurrency,
+        return _openai_model(
+            config, config.name, config.url, config.model, config.token_env, config.timeout_s
         )
-    from pathlib import Path
-
     from adversarial_arena.models.local import LocalModel
 
     path = Path(options.model_path) if options.model_path else None
@@ -185,7 +200,7 @@ def defender_model(config: BotConfig, options: DefenderOptions) -> TextModel:
 
 
 def _build_plain(config: BotConfig) -> BotFunction:
-    options = defender_options(config)
+    options = bot_options(config, PlainOptions)
     return PlainDefender(
         defender_model(config, options),
         system_prompt=options.system_prompt,
@@ -195,7 +210,7 @@ def _build_plain(config: BotConfig) -> BotFunction:
 
 
 def _build_guarded(config: BotConfig) -> BotFunction:
-    options = defender_options(config)
+    options = bot_options(config, GuardedOptions)
     return GuardedDefender(
         defender_model(config, options),
         budget_s=min(options.budget_s, config.timeout_s),

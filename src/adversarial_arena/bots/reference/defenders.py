@@ -30,6 +30,7 @@ from typing import Any
 
 from adversarial_arena.bots.reference.intent import Intent, IntentVerdict, classify_intent
 from adversarial_arena.bots.reference.verifier import Verification, repair, verify
+from adversarial_arena.core.errors import BotCallError
 from adversarial_arena.core.ports import TurnRequest
 from adversarial_arena.evaluation.findings import Severity
 from adversarial_arena.models.base import TextModel
@@ -174,9 +175,14 @@ class GuardedDefender:
         for _ in range(self.regenerations):
             if check.clean or not _time_for(spent, deadline):
                 break
-            draft, spent = await self._draft(_with_findings(system, check), messages, "", deadline)
-            check = verify(draft, self.threshold)
-            action = "regenerated"
+            try:
+                again, spent = await self._draft(
+                    _with_findings(system, check), messages, "", deadline
+                )
+            except BotCallError as exc:  # late or failed: repair the draft we have
+                metadata["regeneration_failed"] = exc.reason.value
+                break
+            draft, check, action = again, verify(again, self.threshold), "regenerated"
         if not check.clean:
             mended = repair(draft, check, self.threshold)
             draft, action = mended.text, "repaired"
@@ -193,15 +199,21 @@ class GuardedDefender:
     async def _think(
         self, system: str, messages: Sequence[Mapping[str, str]], deadline: float | None
     ) -> str:
-        """The hidden reasoning: the model continues "<think>" until it closes it."""
-        text = await self.model.generate(
-            [{"role": "system", "content": system}, *messages],
-            max_tokens=self.reasoning_tokens,
-            temperature=self.temperature,
-            prefix="<think>",
-            stop=("</think>",),
-            deadline=deadline,
-        )
+        """The hidden reasoning: the model continues "<think>" until it closes it. It may
+        take half the time left; if it fails, the reply is written without it."""
+        if deadline is not None:
+            deadline = time.time() + (deadline - time.time()) / 2
+        try:
+            text = await self.model.generate(
+                [{"role": "system", "content": system}, *messages],
+                max_tokens=self.reasoning_tokens,
+                temperature=self.temperature,
+                prefix="<think>",
+                stop=("</think>",),
+                deadline=deadline,
+            )
+        except BotCallError:
+            return ""
         return text.removeprefix("<think>").split("</think>")[0].strip()
 
     async def _draft(
@@ -217,7 +229,9 @@ class GuardedDefender:
             [{"role": "system", "content": system}, *messages],
             max_tokens=self.max_tokens,
             temperature=self.temperature,
-            prefix=f"<think>{thoughts}</think>\n" if thoughts else "",
+            # No newline after </think>: the model writes it, and the stop sequences
+            # that end its turn ("\nUser:") can only match text the model wrote.
+            prefix=f"<think>{thoughts}</think>" if thoughts else "",
             deadline=deadline,
         )
         return strip_hidden_reasoning(text), time.time() - started

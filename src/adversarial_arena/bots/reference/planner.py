@@ -5,7 +5,10 @@ Each (strategy, goal kind) pair is an arm of a multi-armed bandit. `UCB1` (Auer 
 The reward of a session is fed back with `update(arm, reward)`: during a tournament the
 planner's own estimate from the defender's replies (`conversation_reward`: the arena's
 static analysis for vulnerable-code goals, "was it no refusal" otherwise); across
-tournaments the evaluation's stored verdicts (`history.learn_from_store`).
+tournaments the evaluation's stored verdicts (`history.learn_from_store`). The own
+estimate is made on the planner's last message, so it never sees the defender's answer
+to that message: strategies that name the goal only at the end (escalation,
+hypothetical) are under-rewarded by it, and the stored verdicts are the better teacher.
 """
 
 from __future__ import annotations

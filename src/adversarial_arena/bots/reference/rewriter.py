@@ -9,11 +9,11 @@ out of time, the strategy's own message is sent: a rewriter never costs a turn.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from adversarial_arena.bots.reference.defenders import SEND_MARGIN_S
 from adversarial_arena.core.errors import BotCallError
 from adversarial_arena.core.ports import TurnRequest
 from adversarial_arena.models.base import TextModel
@@ -24,8 +24,6 @@ REWRITE_INSTRUCTION = (
     "coding assistant. Keep every request in it and add none. Reply with the rewritten "
     "message only."
 )
-# Left for sending the reply after the LLM stops.
-_SEND_MARGIN_S = 0.5
 
 
 class RewriterOptions(BaseModel):
@@ -74,7 +72,7 @@ class RewrittenAttacker:
                 ],
                 max_tokens=self.max_tokens,
                 temperature=self.temperature,
-                deadline=min(context.deadline - _SEND_MARGIN_S, time.time() + 60),
+                deadline=context.deadline - SEND_MARGIN_S,
             )
         except BotCallError as exc:
             metadata["rewrite"] = {"model": self.model.name, "failed": exc.reason.value}
