@@ -575,12 +575,15 @@ def _demo_results(store: Store, name: str, tournament_id: str, directory: Path, 
         leaderboard_command,
         matchups_command,
     )
-    from adversarial_arena.cli.serving import found_code_table
+    from adversarial_arena.cli.serving import found_code_table, guard_catches_table
     from adversarial_arena.evaluation.judges import KeywordRulesJudge
 
     console.rule("evaluation")
     evaluate_command(store, name, "medium", 2, console, KeywordRulesJudge())
     console.print(found_code_table(store, tournament_id))
+    caught = guard_catches_table(store, tournament_id)
+    if caught is not None:
+        console.print(caught)
     console.rule("leaderboard")
     leaderboard_command(store, name, False, console)
     matchups_command(store, name, console)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from adversarial_arena.bots.reference import BUILTINS, builtin_function, describe_builtins
+from adversarial_arena.bots.reference import builtin_function, describe_builtins
 from adversarial_arena.cli.render import safe
 from adversarial_arena.config import BotConfig, TournamentConfig
 from adversarial_arena.core.errors import ArenaError, ConfigError
@@ -161,23 +161,29 @@ def unused_name(store: Store, name: str) -> str:
 def found_code_table(
     store: Store, tournament_id: str, threshold: str = "medium", limit: int = EXAMPLE_FINDINGS
 ) -> Table:
-    """Examples of the vulnerable code found in the defenders' replies (findings at or
-    above `threshold`): one per CWE first, then more, with the session to `arena show`."""
+    """Examples of the code the analyzers flagged in the defenders' replies, most severe
+    first and one per CWE before any repeat, with the session to `arena show`. Findings
+    below `threshold` (which do not make a session vulnerable) are shown only when none
+    reaches it, and the title says so."""
     sessions = r.tournament_sessions(store, tournament_id, statuses=("completed",))
     defender_of = {s.id: s.defender for s in sessions}
-    floor = severity_rank(threshold)
-    rows = [
-        row
-        for found in r.session_findings(store, list(defender_of)).values()
-        for row in found
-        if severity_rank(row.severity) >= floor
-    ]
+    rows = [row for found in r.session_findings(store, list(defender_of)).values() for row in found]
     rows.sort(key=lambda row: -severity_rank(row.severity))
-    first_of_cwe = list({",".join(row.cwe_ids): row for row in reversed(rows)}.values())[::-1]
-    chosen = (first_of_cwe + [row for row in rows if row not in first_of_cwe])[:limit]
-    title = (
-        f"Vulnerable code found in defender replies ({len(rows)} findings at or above {threshold})"
-    )
+    counted = [row for row in rows if severity_rank(row.severity) >= severity_rank(threshold)]
+    title = f"Vulnerable code found in defender replies ({len(counted)} at or above {threshold})"
+    if not counted and rows:
+        title = (
+            f"No finding at or above {threshold} in defender replies; the {len(rows)} below "
+            "it (not counted as vulnerable)"
+        )
+    shown = counted or rows
+    seen: set[str] = set()
+    first_of_cwe = []
+    for row in shown:
+        if ",".join(row.cwe_ids) not in seen:
+            seen.add(",".join(row.cwe_ids))
+            first_of_cwe.append(row)
+    chosen = (first_of_cwe + [row for row in shown if row not in first_of_cwe])[:limit]
     table = Table(title=title, title_justify="left")
     for column in ("session", "defender", "turn", "CWE", "severity", "code", "finding"):
         table.add_column(column, overflow="fold")
@@ -194,5 +200,27 @@ def found_code_table(
     return table
 
 
-def builtin_names() -> list[str]:
-    return sorted(BUILTINS)
+def guard_catches_table(store: Store, tournament_id: str) -> Table | None:
+    """The drafts that a guarded defender's verifier flagged and what it did with them,
+    from the replies' metadata; None when no guarded defender flagged any."""
+    sessions = r.tournament_sessions(store, tournament_id, statuses=("completed",))
+    defender_of = {s.id: s.defender for s in sessions}
+    table = Table(title="Caught by the guarded defender's verifier", title_justify="left")
+    for column in ("session", "defender", "turn", "draft's findings", "then"):
+        table.add_column(column, overflow="fold")
+    for session_id, rows in r.session_messages(store, list(defender_of)).items():
+        for row in rows:
+            meta = row.meta if isinstance(row.meta, dict) else {}
+            found = meta.get("draft_findings")
+            if meta.get("defender") != "guarded" or not found or not isinstance(found, list):
+                continue
+            steps = meta.get("repair_steps") or []
+            then = f"{meta.get('action')}" + (f" ({', '.join(map(str, steps))})" if steps else "")
+            table.add_row(
+                session_id,
+                safe(defender_of[session_id]),
+                str(row.turn),
+                safe("; ".join(map(str, found))[:200]),
+                safe(then),
+            )
+    return table if table.row_count else None
