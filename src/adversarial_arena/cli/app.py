@@ -156,19 +156,10 @@ def serve_bot(
     ] = None,
 ) -> None:
     """Serve a built-in bot over HTTP (arena/1), for your own tournaments or tests."""
-    from adversarial_arena.cli.serving import parse_options, serve_bot_command
+    from adversarial_arena.cli.serving import serve_bot_command
 
-    fields = {"url": url, "model": model, "token_env": token_env}
-    config = _bot_config(
-        {
-            "name": bot_name or name,
-            "kind": "builtin",
-            "builtin": name,
-            "options": parse_options(option or []),
-            **{key: value for key, value in fields.items() if value is not None},
-        }
-    )
-    serve_bot_command(name, config, host, port, console)
+    fields = {"name": bot_name or name, "url": url, "model": model, "token_env": token_env}
+    serve_bot_command(name, option or [], fields, host, port, console)
 
 
 @app.command("serve-model")
@@ -188,19 +179,6 @@ def serve_model(
     from adversarial_arena.cli.serving import serve_model_command
 
     serve_model_command(model_path, name, n_ctx, timeout_s, host, port, console)
-
-
-def _bot_config(data: dict[str, Any]) -> Any:
-    from pydantic import ValidationError
-
-    from adversarial_arena.config import BotConfig, first_error
-    from adversarial_arena.core.errors import ConfigError
-
-    try:
-        return BotConfig.model_validate(data)
-    except ValidationError as exc:
-        where, first = first_error(exc)
-        raise ConfigError(f"{where or 'bot'}: {first['msg']}") from None
 
 
 # --- running -------------------------------------------------------------------------
@@ -541,8 +519,13 @@ def demo(
     ] = None,
 ) -> None:
     """Run a real tournament offline over HTTP on loopback, then evaluate and export."""
-    from adversarial_arena.cli.project import demo_config, serve_example_bots
-    from adversarial_arena.cli.serving import served_builtins, unused_name
+    from adversarial_arena.cli.project import (
+        demo_config,
+        demo_results,
+        serve_example_bots,
+        served_builtins,
+        unused_name,
+    )
 
     directory.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{(directory / 'arena.db').resolve()}"
@@ -564,45 +547,7 @@ def demo(
         control = asyncio.run(_open_tournament(store, tournament_id))
         outcome = _drive(control)
     _report(outcome, store)
-    _demo_results(store, config.name, tournament_id, directory, db)
-
-
-def _demo_results(store: Store, name: str, tournament_id: str, directory: Path, db: str) -> None:
-    """The demo's evaluation, leaderboard, examples of vulnerable code, and dataset."""
-    from adversarial_arena.cli.evaluate import evaluate_command
-    from adversarial_arena.cli.results import (
-        export_command,
-        leaderboard_command,
-        matchups_command,
-    )
-    from adversarial_arena.cli.serving import found_code_table, guard_catches_table
-    from adversarial_arena.evaluation.judges import KeywordRulesJudge
-
-    console.rule("evaluation")
-    evaluate_command(store, name, "medium", 2, console, KeywordRulesJudge())
-    console.print(found_code_table(store, tournament_id))
-    caught = guard_catches_table(store, tournament_id)
-    if caught is not None:
-        console.print(caught)
-    console.rule("leaderboard")
-    leaderboard_command(store, name, False, console)
-    matchups_command(store, name, console)
-    console.rule("dataset")
-    dataset = directory / f"{name}.jsonl"
-    export_command(store, name, "jsonl", dataset, console)
-    console.print(
-        Text.assemble(
-            "\nresults: ",
-            (str(directory / "arena.db"), "bold"),
-            "   dataset: ",
-            (str(dataset), "bold"),
-            "   config: ",
-            (str(directory / "demo.yaml"), "bold"),
-        )
-    )
-    console.print(f"try: arena status {name} --db {db}")
-    console.print(f"     arena conversations {name} --db {db}")
-    console.print(f"     arena show SESSION --db {db}")
+    demo_results(store, config.name, tournament_id, directory, db, console)
 
 
 def config_yaml(config: TournamentConfig) -> str:

@@ -1,30 +1,23 @@
-"""`arena serve-bot`, `arena serve-model`, `arena bots list`, and the quick start's
-step that serves a config's built-in bots over HTTP on loopback."""
+"""`arena serve-bot`, `arena serve-model` and `arena bots list`."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from adversarial_arena.bots.reference import builtin_function, describe_builtins
-from adversarial_arena.cli.render import safe
-from adversarial_arena.config import BotConfig, TournamentConfig
+from adversarial_arena.config import BotConfig, first_error
 from adversarial_arena.core.errors import ArenaError, ConfigError
 from adversarial_arena.core.types import Role
-from adversarial_arena.evaluation.findings import severity_rank
 from adversarial_arena.sdk._adapter import BotFunction
-from adversarial_arena.store import Store
-from adversarial_arena.store import results as r
-
-EXAMPLE_FINDINGS = 6
 
 
 def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
@@ -68,10 +61,34 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
-def serve_bot_command(name: str, config: BotConfig, host: str, port: int, console: Console) -> None:
+def builtin_config(name: str, options: Sequence[str], fields: dict[str, str | None]) -> BotConfig:
+    """The bot config of the built-in bot `name` from the command line: `--option`
+    key=value pairs and the fields given (None: not given)."""
+    data = {
+        "kind": "builtin",
+        "builtin": name,
+        "options": parse_options(options),
+        **{key: value for key, value in fields.items() if value is not None},
+    }
+    try:
+        return BotConfig.model_validate(data)
+    except ValidationError as exc:
+        where, first = first_error(exc)
+        raise ConfigError(f"{where or 'bot'}: {first['msg']}") from None
+
+
+def serve_bot_command(
+    name: str,
+    options: Sequence[str],
+    fields: dict[str, str | None],
+    host: str,
+    port: int,
+    console: Console,
+) -> None:
     """Serve the built-in bot `name` on host:port until interrupted."""
     from adversarial_arena.sdk import serve
 
+    config = builtin_config(name, options, fields)
     check_port(host, port)
     role, fn = build_builtin(config)
     console.print(
@@ -119,108 +136,3 @@ def builtins_table() -> Table:
     for name, role, summary in describe_builtins():
         table.add_row(name, role, summary)
     return table
-
-
-@contextlib.contextmanager
-def served_builtins(config: TournamentConfig) -> Iterator[TournamentConfig]:
-    """`config` with every built-in bot served over HTTP on a loopback port, as
-    `arena serve-bot` serves it, and named by its URL (`kind: http`) instead."""
-    from adversarial_arena.sdk import make_app
-    from adversarial_arena.testing import serve_in_thread
-
-    with contextlib.ExitStack() as stack:
-
-        def over_http(bot: BotConfig) -> dict[str, Any]:
-            data = bot.model_dump(exclude_defaults=True)
-            if bot.kind != "builtin":
-                return data
-            role, fn = build_builtin(bot)
-            url = stack.enter_context(serve_in_thread(make_app(fn, name=bot.name, role=role)))
-            for field in ("builtin", "options", "model", "token_env"):
-                data.pop(field, None)
-            return {**data, "kind": "http", "url": url + "/"}
-
-        served = config.model_dump(exclude_defaults=True)
-        served["name"] = config.name
-        served["attackers"] = [over_http(bot) for bot in config.attackers]
-        served["defenders"] = [over_http(bot) for bot in config.defenders]
-        yield TournamentConfig.model_validate(served)
-
-
-def unused_name(store: Store, name: str) -> str:
-    """`name`, or `name-2`, `name-3` … when the store already has a tournament so named."""
-    taken = {row.name for row in store.list_tournaments()}
-    if name not in taken:
-        return name
-    number = 2
-    while f"{name}-{number}" in taken:
-        number += 1
-    return f"{name}-{number}"
-
-
-def found_code_table(
-    store: Store, tournament_id: str, threshold: str = "medium", limit: int = EXAMPLE_FINDINGS
-) -> Table:
-    """Examples of the code the analyzers flagged in the defenders' replies, most severe
-    first and one per CWE before any repeat, with the session to `arena show`. Findings
-    below `threshold` (which do not make a session vulnerable) are shown only when none
-    reaches it, and the title says so."""
-    sessions = r.tournament_sessions(store, tournament_id, statuses=("completed",))
-    defender_of = {s.id: s.defender for s in sessions}
-    rows = [row for found in r.session_findings(store, list(defender_of)).values() for row in found]
-    rows.sort(key=lambda row: -severity_rank(row.severity))
-    counted = [row for row in rows if severity_rank(row.severity) >= severity_rank(threshold)]
-    title = f"Vulnerable code found in defender replies ({len(counted)} at or above {threshold})"
-    if not counted and rows:
-        title = (
-            f"No finding at or above {threshold} in defender replies; the {len(rows)} below "
-            "it (not counted as vulnerable)"
-        )
-    shown = counted or rows
-    seen: set[str] = set()
-    first_of_cwe = []
-    for row in shown:
-        if ",".join(row.cwe_ids) not in seen:
-            seen.add(",".join(row.cwe_ids))
-            first_of_cwe.append(row)
-    chosen = (first_of_cwe + [row for row in shown if row not in first_of_cwe])[:limit]
-    table = Table(title=title, title_justify="left")
-    for column in ("session", "defender", "turn", "CWE", "severity", "code", "finding"):
-        table.add_column(column, overflow="fold")
-    for row in chosen:
-        table.add_row(
-            row.session_id,
-            safe(defender_of[row.session_id]),
-            str(row.turn),
-            ", ".join(row.cwe_ids),
-            row.severity,
-            safe((row.snippet or "").strip()[:80]),
-            safe(row.message[:70]),
-        )
-    return table
-
-
-def guard_catches_table(store: Store, tournament_id: str) -> Table | None:
-    """The drafts that a guarded defender's verifier flagged and what it did with them,
-    from the replies' metadata; None when no guarded defender flagged any."""
-    sessions = r.tournament_sessions(store, tournament_id, statuses=("completed",))
-    defender_of = {s.id: s.defender for s in sessions}
-    table = Table(title="Caught by the guarded defender's verifier", title_justify="left")
-    for column in ("session", "defender", "turn", "draft's findings", "then"):
-        table.add_column(column, overflow="fold")
-    for session_id, rows in r.session_messages(store, list(defender_of)).items():
-        for row in rows:
-            meta = row.meta if isinstance(row.meta, dict) else {}
-            found = meta.get("draft_findings")
-            if meta.get("defender") != "guarded" or not found or not isinstance(found, list):
-                continue
-            steps = meta.get("repair_steps") or []
-            then = f"{meta.get('action')}" + (f" ({', '.join(map(str, steps))})" if steps else "")
-            table.add_row(
-                session_id,
-                safe(defender_of[session_id]),
-                str(row.turn),
-                safe("; ".join(map(str, found))[:200]),
-                safe(then),
-            )
-    return table if table.row_count else None
